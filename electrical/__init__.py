@@ -1,0 +1,63 @@
+"""The cable engine: NEURON-exact compartmental models in compiled code.
+
+Describe a model with :class:`Cell` and :class:`Section`, insert density
+mechanisms and place point processes, then run it with :class:`Simulation`.
+"""
+
+from .errors import (
+    ElectricalError,
+    LocationError,
+    ModelError,
+    SimulationError,
+    TopologyError,
+    UnknownMechanismError,
+    UnknownParameterError,
+    UnknownVariableError,
+)
+from .mechanisms import (
+    HH,
+    ION_TABLE,
+    Catalogue,
+    DensityMechanism,
+    IClamp,
+    Param,
+    Pas,
+    PlayCurrent,
+    PointProcess,
+    default_catalogue,
+    define_ion,
+    register,
+)
+from .morphology import Cell, Location, PointInstance, Section
+from .simulation import METHODS, Connection, Simulation, Trace
+
+__all__ = [
+    "Cell",
+    "Section",
+    "Location",
+    "PointInstance",
+    "Simulation",
+    "Trace",
+    "Connection",
+    "METHODS",
+    "Param",
+    "DensityMechanism",
+    "PointProcess",
+    "Catalogue",
+    "default_catalogue",
+    "register",
+    "define_ion",
+    "ION_TABLE",
+    "HH",
+    "Pas",
+    "IClamp",
+    "PlayCurrent",
+    "ElectricalError",
+    "ModelError",
+    "TopologyError",
+    "LocationError",
+    "SimulationError",
+    "UnknownMechanismError",
+    "UnknownParameterError",
+    "UnknownVariableError",
+]

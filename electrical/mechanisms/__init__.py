@@ -1,0 +1,39 @@
+"""Mechanism library and plug-in API (see :mod:`electrical.mechanisms.base`).
+
+Importing this package registers the built-in mechanisms in the default
+catalogue: ``pas``, ``hh``, ``IClamp`` and ``PlayCurrent``.
+"""
+
+from . import hodgkin1952, pas, stimuli  # noqa: F401  (registration side effects)
+from .base import (
+    ION_TABLE,
+    Catalogue,
+    DensityMechanism,
+    Ion,
+    Mechanism,
+    Param,
+    PointProcess,
+    default_catalogue,
+    define_ion,
+    register,
+)
+from .hodgkin1952 import HH
+from .pas import Pas
+from .stimuli import IClamp, PlayCurrent
+
+__all__ = [
+    "Param",
+    "Ion",
+    "ION_TABLE",
+    "Mechanism",
+    "DensityMechanism",
+    "PointProcess",
+    "Catalogue",
+    "default_catalogue",
+    "register",
+    "define_ion",
+    "HH",
+    "Pas",
+    "IClamp",
+    "PlayCurrent",
+]

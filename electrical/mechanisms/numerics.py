@@ -1,0 +1,63 @@
+"""Shared numerics for mechanism kernels (all numba-compiled, ``cache=True``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["exp_euler_gate", "vtrap", "safe_exp", "table_lookup", "build_table"]
+
+
+@njit(cache=True, inline="always")
+def exp_euler_gate(x, xinf, tau, dt):
+    """NEURON's ``cnexp`` update of x' = (xinf - x)/tau over dt (exact for fixed xinf, tau)."""
+    return x + (1.0 - math.exp(-dt / tau)) * (xinf - x)
+
+
+@njit(cache=True, inline="always")
+def vtrap(x, y):
+    """x/(exp(x/y) - 1), with NEURON hh's series branch y*(1 - x/y/2) for |x/y| < 1e-6."""
+    if abs(x / y) < 1e-6:
+        return y * (1.0 - x / y / 2.0)
+    return x / (math.exp(x / y) - 1.0)
+
+
+@njit(cache=True, inline="always")
+def safe_exp(x):
+    """exp(x) clipped at x = 700 to avoid overflow."""
+    return math.exp(min(x, 700.0))
+
+
+@njit(cache=True, inline="always")
+def table_lookup(aux, base, ntab, row, vmin, mfac, v):
+    """Linear interpolation in a NEURON ``TABLE``, clamped at both ends.
+
+    ``aux[base + row*(ntab+1) : ...]`` holds ``ntab + 1`` values at
+    v_i = vmin + i/mfac; outside the range the end value is returned.
+    """
+    xi = mfac * (v - vmin)
+    off = base + row * (ntab + 1)
+    if xi <= 0.0:
+        return aux[off]
+    if xi >= ntab:
+        return aux[off + ntab]
+    i = int(xi)
+    theta = xi - i
+    return aux[off + i] + theta * (aux[off + i + 1] - aux[off + i])
+
+
+def build_table(func, vmin: float, vmax: float, ntab: int, *args) -> np.ndarray:
+    """Evaluate ``func(v, *args) -> tuple`` at ntab+1 points the way NEURON does.
+
+    NEURON accumulates ``x += dx`` from vmin; the same sum is used here so that
+    the table entries are bit-identical.  Returns an array of shape (nout, ntab+1).
+    """
+    dx = (vmax - vmin) / ntab
+    cols = []
+    x = vmin
+    for _ in range(ntab + 1):
+        cols.append(func(x, *args))
+        x += dx
+    return np.ascontiguousarray(np.array(cols, dtype=np.float64).T)

@@ -1,0 +1,480 @@
+"""Running a model: state arrays, fixed-step advance, recording, events, save/restore.
+
+>>> from electrical import Cell, Simulation, IClamp
+>>> cell = Cell("ball")
+>>> soma = cell.section("soma", L=20, diam=20)
+>>> _ = soma.insert("hh")
+>>> _ = cell.place(soma(0.5), IClamp(delay=1, dur=1, amp=0.5))
+>>> sim = Simulation(cell, dt_ms=0.025, celsius=6.3)
+>>> v = sim.record("v", soma(0.5))
+>>> sim.initialize(v_init_mV=-65.0)
+>>> sim.advance(5.0)
+>>> round(float(v.values.max()), 1) > 0  # it spiked
+True
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import codegen
+from .discretize import CompiledTree, compile_tree
+from .errors import (
+    ModelError,
+    SimulationError,
+    UnknownParameterError,
+    UnknownVariableError,
+    did_you_mean,
+)
+from .mechanisms.base import ION_TABLE, ion_of_variable
+from .morphology import Cell, Location, PointInstance
+
+__all__ = ["Simulation", "Trace", "Connection", "METHODS"]
+
+#: Integration methods: NEURON ``secondorder`` 0 (backward Euler) and 2 (Crank-Nicolson).
+METHODS = {"backward_euler": 1.0, "crank_nicolson": 2.0}
+
+
+@dataclass
+class Trace:
+    """A recorded variable: ``values`` sampled at ``t_ms``."""
+
+    name: str
+    unit: str
+    every: int
+    _chunks: list = field(default_factory=list)
+    _t: list = field(default_factory=list)
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.concatenate(self._chunks) if self._chunks else np.zeros(0)
+
+    @property
+    def t_ms(self) -> np.ndarray:
+        return np.concatenate(self._t) if self._t else np.zeros(0)
+
+    def __repr__(self) -> str:
+        return f"<Trace name={self.name} unit={self.unit} n_samples={self.values.size}>"
+
+
+class Connection:
+    """Input events to one point process; ``weight`` may change between advances."""
+
+    def __init__(self, sim: Simulation, index: int, target: PointInstance, delay_ms: float):
+        self._sim = sim
+        self.index = index
+        self.target = target
+        self.delay_ms = delay_ms
+
+    @property
+    def weight(self) -> float:
+        return float(self._sim._conn_weight[self.index])
+
+    @weight.setter
+    def weight(self, value: float) -> None:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ModelError(f"connection to {self.target.name}: weight {value} is not finite")
+        self._sim._conn_weight[self.index] = value
+
+    def __repr__(self) -> str:
+        return f"<Connection target={self.target.name} weight={self.weight:g}>"
+
+
+class Simulation:
+    """A compiled model with its state, advanced in fixed steps of ``dt_ms``.
+
+    Parameters
+    ----------
+    cells : Cell or sequence of Cell
+        The model.
+    dt_ms : float
+        Time step [ms].
+    method : {"backward_euler", "crank_nicolson"}
+        NEURON ``secondorder`` 0 or 2.
+    celsius : float
+        Temperature [degC] (NEURON's default 6.3).
+    mech_globals : dict, optional
+        Mechanism-wide settings, e.g. ``{"hh": {"usetable": 0}}`` for exact rates.
+    """
+
+    def __init__(
+        self,
+        cells: Cell | Sequence[Cell],
+        dt_ms: float = 0.025,
+        method: str = "backward_euler",
+        celsius: float = 6.3,
+        mech_globals: dict[str, dict[str, float]] | None = None,
+    ) -> None:
+        cells = [cells] if isinstance(cells, Cell) else list(cells)
+        if not cells or not all(isinstance(c, Cell) for c in cells):
+            raise ModelError(f"Simulation needs one or more Cell objects, got {cells!r}")
+        try:
+            dt = float(dt_ms)
+        except (TypeError, ValueError):
+            raise ModelError(f"dt_ms = {dt_ms!r} is not a number [ms]") from None
+        if not (dt > 0 and math.isfinite(dt)):
+            raise ModelError(f"dt_ms = {dt_ms!r} ms: the time step must be positive and finite")
+        if method not in METHODS:
+            raise ModelError(
+                f"method = {method!r}{did_you_mean(method, METHODS)}; use one of {list(METHODS)}"
+            )
+        if not math.isfinite(float(celsius)):
+            raise ModelError(f"celsius = {celsius!r} is not a finite temperature [degC]")
+        self.dt_ms = dt
+        self.method = method
+        self.celsius = float(celsius)
+        self.cells = cells
+        self.tree: CompiledTree = compile_tree(cells, self.celsius, mech_globals)
+        self.layout = codegen.build_layout(self.tree)
+        self._mod = codegen.load_step_module(self.layout)
+        n = self.tree.n
+        self.v = np.zeros(n)
+        self._rhs = np.zeros(n)
+        self._d = np.zeros(n)
+        self._F = tuple(np.ascontiguousarray(x, dtype=np.float64) for x in self.layout.F)
+        self._I = tuple(np.ascontiguousarray(x, dtype=np.int64) for x in self.layout.I)
+        if not self._I:
+            self._I = (np.zeros(0, dtype=np.int64),)
+        self._F0 = [x.copy() for x in self._F]  # parameter values at build time
+        self.tick = 0
+        self._initialized = False
+        self._traces: list[tuple[Trace, int, int]] = []
+        # events
+        self._conn_weight = np.zeros(0)
+        self._connections: list[Connection] = []
+        self._events: list[tuple[float, int, int, int]] = []  # (time, block, inst, conn)
+        self._ev_dirty = True
+        self._ev_ptr = np.zeros(1, dtype=np.int64)
+        self._ev_arrays = None
+        for blk in self.tree.blocks:
+            for j, inst in enumerate(blk.instances):
+                inst._sim = self
+
+    def __repr__(self) -> str:
+        return (
+            f"<Simulation n_cells={len(self.cells)} n_nodes={self.tree.n} "
+            f"t_ms={self.t_ms:g} dt_ms={self.dt_ms:g} method={self.method}>"
+        )
+
+    # ------------------------------------------------------------------ time
+    @property
+    def t_ms(self) -> float:
+        """Current time [ms] (an integer number of steps)."""
+        return self.tick * self.dt_ms
+
+    @property
+    def n_segments(self) -> int:
+        return int(sum(s.nseg for s in self.tree.sections))
+
+    def initialize(self, v_init_mV: float = -65.0) -> None:
+        """Set t = 0 and v = v_init everywhere, then every mechanism's initial state."""
+        v0 = float(v_init_mV)
+        if not math.isfinite(v0):
+            raise ModelError(f"v_init_mV = {v_init_mV!r} is not finite")
+        for arr, arr0 in zip(self._F, self._F0):
+            arr[:] = arr0
+        for name, slot in zip(self.layout.names_F, self._F):
+            pass
+        self.v[:] = v0
+        self.tick = 0
+        self._mod.initialize(0.0, self.v, self._F, self._I, self.celsius)
+        self._initialized = True
+        self._ev_dirty = True
+        for trace, aid, idx in self._traces:
+            trace._chunks.clear()
+            trace._t.clear()
+            trace._chunks.append(np.array([self._probe(aid, idx)]))
+            trace._t.append(np.array([0.0]))
+
+    def _probe(self, aid: int, idx: int) -> float:
+        return float(self.v[idx] if aid < 0 else self._F[aid][idx])
+
+    def advance(self, t_stop_ms: float) -> None:
+        """Integrate to ``t_stop_ms`` (rounded to a whole number of steps) in compiled code."""
+        if not self._initialized:
+            raise SimulationError("call initialize(v_init_mV) before advance()")
+        target = int(round(float(t_stop_ms) / self.dt_ms))
+        if abs(target * self.dt_ms - float(t_stop_ms)) > 1e-9 * max(1.0, abs(t_stop_ms)):
+            raise ModelError(
+                f"t_stop_ms = {t_stop_ms} ms is not a whole number of steps of dt = "
+                f"{self.dt_ms} ms"
+            )
+        nsteps = target - self.tick
+        if nsteps < 0:
+            raise SimulationError(f"t_stop_ms = {t_stop_ms} ms is before the current time "
+                                  f"{self.t_ms} ms")
+        if nsteps == 0:
+            return
+        self._run(nsteps)
+
+    def advance_steps(self, nsteps: int) -> None:
+        """Integrate ``nsteps`` steps."""
+        if not self._initialized:
+            raise SimulationError("call initialize(v_init_mV) before advance_steps()")
+        if nsteps > 0:
+            self._run(int(nsteps))
+
+    def _run(self, nsteps: int) -> None:
+        every = self._rec_every()
+        nrec = len(self._traces)
+        first = self.tick // every + 1
+        last = (self.tick + nsteps) // every
+        nsamp = max(0, last - first + 1)
+        rec_out = np.zeros((nrec, nsamp))
+        rec_aid = np.array([aid for _, aid, _ in self._traces], dtype=np.int64)
+        rec_idx = np.array([idx for _, _, idx in self._traces], dtype=np.int64)
+        ev = self._event_arrays()
+        cj = METHODS[self.method] / self.dt_ms
+        self._mod.run(
+            nsteps, self.tick, self.dt_ms, self.celsius, 0.001 * cj, METHODS[self.method],
+            self.v, self._rhs, self._d, self.tree.a, self.tree.b, self.tree.parent,
+            self.tree.cm, self.tree.ncell, self._F, self._I,
+            *ev, self._conn_weight if self._conn_weight.size else np.zeros(1), self._ev_ptr,
+            rec_aid, rec_idx, rec_out, every,
+        )
+        if nsamp:
+            ticks = np.arange(first, last + 1) * every
+            for r, (trace, _, _) in enumerate(self._traces):
+                step = trace.every // every
+                sel = (ticks % trace.every) == 0 if step > 1 else slice(None)
+                trace._chunks.append(rec_out[r][sel].copy())
+                trace._t.append(ticks[sel] * self.dt_ms)
+        self.tick += nsteps
+
+    # ------------------------------------------------------------------ recording
+    def _rec_every(self) -> int:
+        if not self._traces:
+            return 1
+        return int(np.gcd.reduce([t.every for t, _, _ in self._traces]))
+
+    def _resolve(self, what: str, where: Location | PointInstance | None) -> tuple[int, int, str, str]:
+        """(array id, index, full name, unit) of a recordable variable."""
+        if isinstance(where, PointInstance):
+            return self._resolve_point(where, what)
+        if where is None:
+            pp = self._find_point(what.rpartition(".")[0]) if "." in what else None
+            if pp is not None:
+                return self._resolve_point(pp, what.rpartition(".")[2])
+            raise UnknownVariableError(
+                f"record('{what}'): give a location, e.g. record('{what}', soma(0.5)), or a "
+                "point process"
+            )
+        if not isinstance(where, Location):
+            raise UnknownVariableError(f"record('{what}', {where!r}): where must be sec(x)")
+        node = self.tree.node_of(where)
+        if what == "v":
+            return -1, node, f"{where}.v", "mV"
+        if "." not in what:
+            try:
+                ion, kind = ion_of_variable(what)
+            except UnknownParameterError:
+                raise UnknownVariableError(
+                    f"record('{what}', {where}): no such variable"
+                    f"{did_you_mean(what, self._names_at(where))}; known here: "
+                    f"{self._names_at(where)}"
+                ) from None
+            if ion not in self.tree.ions:
+                raise UnknownVariableError(
+                    f"record('{what}', {where}): no mechanism in the model uses ion '{ion}'"
+                )
+            unit = {"e": "mV", "i": "mM", "o": "mM", "cur": "mA/cm2"}[kind]
+            return self.layout.ion_slot[(ion, kind)], node, f"{where}.{what}", unit
+        mech, _, var = what.partition(".")
+        for bi, blk in enumerate(self.tree.blocks):
+            if blk.cls.name != mech or blk.cls.is_point:
+                continue
+            hit = np.nonzero(blk.nodes == node)[0]
+            if hit.size == 0:
+                break
+            e = self.layout.blocks[bi]
+            for group, unitof in (("states", blk.cls.states), ("params", blk.cls.params)):
+                if var in e[group]:
+                    return e[group][var], int(hit[0]), f"{where}.{what}", unitof[var].unit
+            if var in e["currents"]:
+                return e["currents"][var], int(hit[0]), f"{where}.{what}", "mA/cm2"
+            raise UnknownVariableError(
+                f"record('{what}', {where}): mechanism '{mech}' has no variable '{var}'"
+                f"{did_you_mean(var, blk.cls.variables())}; it has {blk.cls.variables()}"
+            )
+        raise UnknownVariableError(
+            f"record('{what}', {where}): mechanism '{mech}' is not present at {where}"
+            f"{did_you_mean(what, self._names_at(where))}"
+        )
+
+    def _names_at(self, where: Location) -> list[str]:
+        node = self.tree.node_of(where)
+        names = ["v", *(v for ion in self.tree.ions for v in ION_TABLE[ion].variables())]
+        for blk in self.tree.blocks:
+            if not blk.cls.is_point and np.any(blk.nodes == node):
+                names += [f"{blk.cls.name}.{v}" for v in blk.cls.variables()]
+        return names
+
+    def _find_point(self, name: str) -> PointInstance | None:
+        for blk in self.tree.blocks:
+            for inst in blk.instances:
+                if inst.name == name:
+                    return inst
+        return None
+
+    def _point_slot(self, inst: PointInstance) -> tuple[int, int]:
+        for bi, blk in enumerate(self.tree.blocks):
+            for j, other in enumerate(blk.instances):
+                if other is inst:
+                    return bi, j
+        raise UnknownVariableError(f"{inst.name} is not part of this simulation")
+
+    def _resolve_point(self, inst: PointInstance, var: str) -> tuple[int, int, str, str]:
+        bi, j = self._point_slot(inst)
+        e = self.layout.blocks[bi]
+        cls = inst.mech
+        if var in e["states"]:
+            return e["states"][var], j, f"{inst.name}.{var}", cls.states[var].unit
+        if var in e["params"]:
+            return e["params"][var], j, f"{inst.name}.{var}", cls.params[var].unit
+        if var in e["currents"]:
+            return e["currents"][var], j, f"{inst.name}.{var}", "nA"
+        raise UnknownVariableError(
+            f"record('{var}', {inst.name}): no such variable{did_you_mean(var, cls.variables())};"
+            f" {cls.name} has {cls.variables()}"
+        )
+
+    def record(
+        self, what: str, where: Location | PointInstance | None = None, every: int = 1
+    ) -> Trace:
+        """Record a variable every ``every`` steps; returns a :class:`Trace`.
+
+        ``what`` is ``"v"``, an ion variable (``"ina"``, ``"cai"``, ``"ek"``), a
+        mechanism variable (``"hh.m"``, ``"hh.ina"``, ``"pas.i"``), or a point-process
+        variable (``record("i", stim)`` or ``record("IClamp[0].i")``).
+        """
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ModelError(f"record(every={every!r}): must be a positive integer of steps")
+        aid, idx, name, unit = self._resolve(what, where)
+        trace = Trace(name, unit, int(every))
+        if self._initialized and self.tick % every == 0:
+            trace._chunks.append(np.array([self._probe(aid, idx)]))
+            trace._t.append(np.array([self.t_ms]))
+        self._traces.append((trace, aid, idx))
+        return trace
+
+    # ------------------------------------------------------------------ parameters
+    def _point_param(self, inst: PointInstance, name: str) -> float:
+        bi, j = self._point_slot(inst)
+        return float(self._F[self.layout.blocks[bi]["params"][name]][j])
+
+    def _set_point_param(self, inst: PointInstance, name: str, value: float) -> None:
+        bi, j = self._point_slot(inst)
+        slot = self.layout.blocks[bi]["params"][name]
+        self._F[slot][j] = value
+        self._F0[slot][j] = value
+
+    def set(self, what: str, where: Location, value: float) -> None:
+        """Set a density-mechanism parameter at one location (takes effect next step)."""
+        aid, idx, name, _ = self._resolve(what, where)
+        if aid < 0 or "." not in what:
+            raise UnknownParameterError(f"set('{what}'): only mechanism parameters can be set")
+        mech, _, var = what.partition(".")
+        cls = next(b.cls for b in self.tree.blocks if b.cls.name == mech)
+        if var not in cls.params:
+            raise UnknownParameterError(f"set('{what}'): '{var}' is not a parameter of '{mech}'")
+        val = cls.params[var].check(value, name)
+        self._F[aid][idx] = val
+        self._F0[aid][idx] = val
+
+    # ------------------------------------------------------------------ events
+    def connect(
+        self,
+        target: PointInstance,
+        times_ms: Iterable[float] = (),
+        weight: float = 1.0,
+        delay_ms: float = 0.0,
+    ) -> Connection:
+        """Deliver events at ``times_ms + delay_ms`` to ``target`` (its ``receive`` kernel).
+
+        Events are delivered at the step boundary nearest to their time, as in
+        NEURON's fixed step; the kernel sees the exact event time.
+        """
+        bi, j = self._point_slot(target)
+        if target.mech.receive is None:
+            raise ModelError(f"{target.name} ({target.mech.name}) does not receive events")
+        delay = float(delay_ms)
+        if not (delay >= 0 and math.isfinite(delay)):
+            raise ModelError(f"connect to {target.name}: delay_ms = {delay_ms} must be >= 0")
+        conn = Connection(self, len(self._connections), target, delay)
+        self._connections.append(conn)
+        self._conn_weight = np.append(self._conn_weight, 0.0)
+        conn.weight = weight
+        self.add_events(conn, times_ms)
+        return conn
+
+    def add_events(self, conn: Connection, times_ms: Iterable[float]) -> None:
+        """Add presynaptic spike times [ms] to a connection (delay is added)."""
+        bi, j = self._point_slot(conn.target)
+        for t in np.atleast_1d(np.asarray(list(times_ms), dtype=float)):
+            if not math.isfinite(t):
+                raise ModelError(f"event time {t} to {conn.target.name} is not finite")
+            self._events.append((t + conn.delay_ms, bi, j, conn.index))
+        self._ev_dirty = True
+
+    def _delivery_step(self, te: np.ndarray) -> np.ndarray:
+        # first step k with te <= t_k + dt/2; an exact tie goes to the later boundary (NEURON)
+        return np.floor(te / self.dt_ms - 0.5).astype(np.int64) + 1
+
+    def _event_arrays(self):
+        if self._ev_dirty:
+            if self._events:
+                ev = sorted(self._events, key=lambda e: (e[0], e[3]))
+                te = np.array([e[0] for e in ev])
+                step = self._delivery_step(te)
+                self._ev_arrays = (
+                    step, te,
+                    np.array([e[1] for e in ev], dtype=np.int64),
+                    np.array([e[2] for e in ev], dtype=np.int64),
+                    np.array([e[3] for e in ev], dtype=np.int64),
+                )
+                # events already due before now were delivered (or are delivered next step)
+                delivered = getattr(self, "_n_delivered_ticks", None)
+                self._ev_ptr[0] = int(np.searchsorted(step, self.tick, side="left"))
+            else:
+                z = np.zeros(0, dtype=np.int64)
+                self._ev_arrays = (z, np.zeros(0), z, z, z)
+                self._ev_ptr[0] = 0
+            self._ev_dirty = False
+        return self._ev_arrays
+
+    # ------------------------------------------------------------------ state
+    def save_state(self) -> bytes:
+        """The full dynamic state (time, voltages, states, parameters, weights, events)."""
+        if not self._initialized:
+            raise SimulationError("save_state() before initialize()")
+        return pickle.dumps(
+            {
+                "tick": self.tick,
+                "dt_ms": self.dt_ms,
+                "v": self.v.copy(),
+                "F": [x.copy() for x in self._F],
+                "conn_weight": self._conn_weight.copy(),
+                "events": list(self._events),
+                "n_nodes": self.tree.n,
+            }
+        )
+
+    def restore_state(self, blob: bytes) -> None:
+        """Restore a state saved by :meth:`save_state` of the same model."""
+        st = pickle.loads(blob)
+        if st["n_nodes"] != self.tree.n or len(st["F"]) != len(self._F) or st["dt_ms"] != self.dt_ms:
+            raise SimulationError("restore_state: the saved state belongs to a different model")
+        self.tick = st["tick"]
+        self.v[:] = st["v"]
+        for a, b in zip(self._F, st["F"]):
+            a[:] = b
+        self._conn_weight = st["conn_weight"].copy()
+        self._events = list(st["events"])
+        self._ev_dirty = True
+        self._initialized = True

@@ -1,0 +1,3 @@
+"""The co-simulation core: component protocol, couplings and schedulers (to come)."""
+
+__all__: list[str] = []

@@ -295,7 +295,7 @@ def _compile_mechanisms(tree: CompiledTree, mech_globals: dict[str, dict[str, fl
         arrs["cur"] = np.zeros(tree.n)
         tree.ions[ion] = arrs
 
-    order = sorted(classes, key=lambda m: (getattr(classes[m], "priority", 0), classes[m].is_point, m))
+    order = sorted(classes, key=lambda m: (classes[m].priority, classes[m].is_point, m))
     for mname in order:
         cls = classes[mname]
         globs = {k: p.default for k, p in cls.globals.items()}

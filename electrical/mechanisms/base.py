@@ -190,6 +190,9 @@ class Mechanism:
     globals: ClassVar[Mapping[str, Param]] = {}
     #: True for point processes: currents in nA, placed at a location.
     is_point: ClassVar[bool] = False
+    #: Order of the state updates: lower first.  Concentration mechanisms use -10
+    #: so that, as in NEURON, Ca-dependent gates see the new concentration.
+    priority: ClassVar[int] = 0
 
     init: ClassVar[Callable | None] = None
     current: ClassVar[Callable | None] = None

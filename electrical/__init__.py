@@ -4,6 +4,7 @@ Describe a model with :class:`Cell` and :class:`Section`, insert density
 mechanisms and place point processes, then run it with :class:`Simulation`.
 """
 
+from . import events
 from .errors import (
     ElectricalError,
     LocationError,
@@ -32,6 +33,7 @@ from .morphology import Cell, Location, PointInstance, Section
 from .simulation import METHODS, Connection, Simulation, Trace
 
 __all__ = [
+    "events",
     "Cell",
     "Section",
     "Location",

@@ -5,6 +5,7 @@ catalogue: ``pas``, ``hh``, ``IClamp`` and ``PlayCurrent``.
 """
 
 from . import hodgkin1952, pas, stimuli  # noqa: F401  (registration side effects)
+from . import synapses  # noqa: F401
 from .base import (
     ION_TABLE,
     Catalogue,
@@ -20,6 +21,7 @@ from .base import (
 from .hodgkin1952 import HH
 from .pas import Pas
 from .stimuli import IClamp, PlayCurrent
+from .synapses import AMPA, GABAA, NMDA, Exp2Syn, ExpSyn
 
 __all__ = [
     "Param",
@@ -36,4 +38,9 @@ __all__ = [
     "Pas",
     "IClamp",
     "PlayCurrent",
+    "ExpSyn",
+    "Exp2Syn",
+    "AMPA",
+    "NMDA",
+    "GABAA",
 ]

@@ -31,6 +31,7 @@ import hashlib
 import importlib.util
 import inspect
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -224,16 +225,15 @@ def _gen_source(lay: Layout) -> str:
             w("            rhs[i] -= i0")
             w("            d[i] += gg")
     # matrix, solve, update
+    w("        for i in range(n):")
+    w("            d[i] += cfac * cm[i]")
     w("        for i in range(ncell, n):")
     w("            p = parent[i]")
     w("            dv = v[p] - v[i]")
     w("            rhs[i] -= b[i] * dv")
     w("            rhs[p] += a[i] * dv")
-    w("        for i in range(n):")
-    w("            d[i] += cfac * cm[i]")
-    w("        for i in range(ncell, n):")
     w("            d[i] -= b[i]")
-    w("            d[parent[i]] -= a[i]")
+    w("            d[p] -= a[i]")
     w("        for i in range(n - 1, ncell - 1, -1):")
     w("            p = parent[i]")
     w("            f = a[i] / d[i]")
@@ -241,9 +241,10 @@ def _gen_source(lay: Layout) -> str:
     w("            rhs[p] -= f * rhs[i]")
     w("        for i in range(ncell):")
     w("            rhs[i] /= d[i]")
+    # written so that the divisions are off the parent->child dependency chain
     w("        for i in range(ncell, n):")
-    w("            rhs[i] -= b[i] * rhs[parent[i]]")
-    w("            rhs[i] /= d[i]")
+    w("            di = d[i]")
+    w("            rhs[i] = rhs[i] / di - (b[i] / di) * rhs[parent[i]]")
     w("        if vmult == 2.0:")
     w("            for i in range(n):")
     w("                v[i] += 2.0 * rhs[i]")
@@ -271,7 +272,28 @@ def _gen_source(lay: Layout) -> str:
     w("                else:")
     w("                    rec_out[r, s] = F[aid][rec_idx[r]]")
     w("")
-    return "\n".join(L) + "\n"
+    return _hoist("\n".join(L) + "\n")
+
+
+def _hoist(src: str) -> str:
+    """Bind every constant tuple element ``F[k]`` / ``I[k]`` to a local before the loops.
+
+    Numba then sees plain local arrays (no tuple access in the inner loops),
+    which lets LLVM keep their data pointers in registers.
+    """
+    out: list[str] = []
+    funcs = re.split(r"(?m)^(?=@njit)", src)
+    out.append(funcs[0])
+    for fn in funcs[1:]:
+        lines = fn.split("\n")
+        body = "\n".join(lines[2:])
+        fs = sorted({int(k) for k in re.findall(r"\bF\[(\d+)\]", body)})
+        is_ = sorted({int(k) for k in re.findall(r"\bI\[(\d+)\]", body)})
+        body = re.sub(r"\bF\[(\d+)\]", r"f\1", body)
+        body = re.sub(r"\bI\[(\d+)\]", r"ii\1", body)
+        binds = [f"    f{k} = F[{k}]" for k in fs] + [f"    ii{k} = I[{k}]" for k in is_]
+        out.append("\n".join(lines[:2] + binds) + "\n" + body)
+    return "".join(out)
 
 
 def _mechanism_fingerprint(lay: Layout) -> str:

@@ -219,6 +219,15 @@ def compile_tree(
         raise InternalError("node order: a parent follows its child; please report")
     b[nonroot] = -1e2 * ri[nonroot] / ar[nonroot]
     a[nonroot] = -1e2 * ri[nonroot] / ar[par[nonroot]]
+    # Solver order: re-root every cell at its centre and number nodes by level.
+    perm, par, a, b = solver_order(par, a, b, ncell)
+    inv = np.empty(n, dtype=np.int64)
+    inv[perm] = np.arange(n)
+    ar = ar[perm]
+    cm = list(np.asarray(cm)[perm])
+    sec_centres = {k: inv[v] for k, v in sec_centres.items()}
+    sec_end = {k: int(inv[v]) for k, v in sec_end.items()}
+    sec_parentnode = {k: int(inv[v]) for k, v in sec_parentnode.items()}
 
     tree = CompiledTree(
         n=n,
@@ -239,6 +248,108 @@ def compile_tree(
     )
     _compile_mechanisms(tree, mech_globals)
     return tree
+
+
+def solver_order(parent: np.ndarray, a: np.ndarray, b: np.ndarray, ncell: int):
+    """Re-root each tree at its centre and order nodes by level (roots first).
+
+    The tree system has one solution whatever node is the root; only the order
+    of Hines elimination changes (and round-off, at 1e-15 relative).  Rooting
+    at the centre and numbering by level makes consecutive nodes of the
+    elimination loops belong to different branches, so their divisions overlap
+    in the CPU pipeline instead of forming one serial chain (an unbranched
+    cable becomes two interleaved chains of half the length).
+
+    Returns (perm, parent, a, b) in the new order: ``perm[new] = old``.
+    In the original tree, b[c] multiplies v[parent] in row c and a[c]
+    multiplies v[c] in row parent; re-rooting swaps them along the re-rooted path.
+    """
+    n = parent.size
+    # children lists of the original tree
+    order = np.argsort(parent[ncell:], kind="stable") + ncell
+    counts = np.bincount(parent[ncell:], minlength=n)
+    start = np.concatenate([[0], np.cumsum(counts)])
+    # coefficient lookup: coef[(row, col)]
+    coef: dict[tuple[int, int], float] = {}
+    for c in range(ncell, n):
+        p = int(parent[c])
+        coef[(c, p)] = b[c]
+        coef[(p, c)] = a[c]
+    nbrs: list[list[int]] = [[] for _ in range(n)]
+    for c in range(ncell, n):
+        p = int(parent[c])
+        nbrs[c].append(p)
+        nbrs[p].append(c)
+    new_par_old = np.full(n, -1, dtype=np.int64)
+    levels: list[list[int]] = []
+    for r in range(ncell):
+        comp = _bfs(r, nbrs)
+        centre = _centre(comp, nbrs)
+        lev = [centre]
+        seen = {centre}
+        depth = 0
+        while lev:
+            if len(levels) <= depth:
+                levels.append([])
+            levels[depth].extend(lev)
+            nxt = []
+            for u in lev:
+                for w in nbrs[u]:
+                    if w not in seen:
+                        seen.add(w)
+                        new_par_old[w] = u
+                        nxt.append(w)
+            lev = nxt
+            depth += 1
+    perm = np.array([u for lev in levels for u in lev], dtype=np.int64)
+    inv = np.empty(n, dtype=np.int64)
+    inv[perm] = np.arange(n)
+    new_parent = np.full(n, -1, dtype=np.int64)
+    new_a = np.zeros(n)
+    new_b = np.zeros(n)
+    for new_i, old_i in enumerate(perm):
+        p_old = new_par_old[old_i]
+        if p_old < 0:
+            continue
+        new_parent[new_i] = inv[p_old]
+        new_b[new_i] = coef[(int(old_i), int(p_old))]
+        new_a[new_i] = coef[(int(p_old), int(old_i))]
+    del order, start
+    return perm, new_parent, new_a, new_b
+
+
+def _bfs(r: int, nbrs: list[list[int]]) -> list[int]:
+    seen = {r}
+    out = [r]
+    k = 0
+    while k < len(out):
+        for w in nbrs[out[k]]:
+            if w not in seen:
+                seen.add(w)
+                out.append(w)
+        k += 1
+    return out
+
+
+def _centre(comp: list[int], nbrs: list[list[int]]) -> int:
+    """A node of minimal eccentricity (middle of a longest path)."""
+    far = _bfs(comp[0], nbrs)[-1]
+    # BFS from far with parents to recover the longest path
+    par = {far: -1}
+    queue = [far]
+    k = 0
+    while k < len(queue):
+        u = queue[k]
+        for w in nbrs[u]:
+            if w not in par:
+                par[w] = u
+                queue.append(w)
+        k += 1
+    end = queue[-1]
+    path = [end]
+    while par[path[-1]] != -1:
+        path.append(par[path[-1]])
+    return path[len(path) // 2]
 
 
 class CompiledTreeBuilder:

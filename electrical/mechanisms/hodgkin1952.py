@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from .base import DensityMechanism, Param, register
-from .numerics import build_table, exp_euler_gate, table_lookup, vtrap
+from .numerics import build_table, exp_euler_gate, table_index, vtrap
 
 _VMIN, _VMAX, _NTAB = -100.0, 100.0, 200
 _BASE = 4  # aux[0] usetable, aux[1] q10, aux[2] vmin, aux[3] mfac; tables from aux[4]
@@ -51,14 +51,17 @@ def hh_rates(v, q10):
 def _rates(v, aux):
     if aux[0] == 0.0:
         return hh_rates(v, aux[1])
-    vmin, mfac = aux[2], aux[3]
+    # tables interleaved by grid point: aux[_BASE + 6*i + q] is quantity q at v_i,
+    # so one lookup reads two adjacent runs of six values
+    i, th = table_index(v, aux[2], aux[3], _NTAB)
+    o = _BASE + 6 * i
     return (
-        table_lookup(aux, _BASE, _NTAB, 0, vmin, mfac, v),
-        table_lookup(aux, _BASE, _NTAB, 1, vmin, mfac, v),
-        table_lookup(aux, _BASE, _NTAB, 2, vmin, mfac, v),
-        table_lookup(aux, _BASE, _NTAB, 3, vmin, mfac, v),
-        table_lookup(aux, _BASE, _NTAB, 4, vmin, mfac, v),
-        table_lookup(aux, _BASE, _NTAB, 5, vmin, mfac, v),
+        aux[o] + th * (aux[o + 6] - aux[o]),
+        aux[o + 1] + th * (aux[o + 7] - aux[o + 1]),
+        aux[o + 2] + th * (aux[o + 8] - aux[o + 2]),
+        aux[o + 3] + th * (aux[o + 9] - aux[o + 3]),
+        aux[o + 4] + th * (aux[o + 10] - aux[o + 4]),
+        aux[o + 5] + th * (aux[o + 11] - aux[o + 5]),
     )
 
 
@@ -115,4 +118,6 @@ class HH(DensityMechanism):
         q10 = 3.0 ** ((celsius - 6.3) / 10.0)
         table = build_table(hh_rates.py_func, _VMIN, _VMAX, _NTAB, q10)
         head = [float(globals_.get("usetable", 1.0)), q10, _VMIN, _NTAB / (_VMAX - _VMIN)]
-        return np.concatenate([np.array(head), table.ravel()])
+        # interleave by grid point; six pad values after the last point, which the
+        # upper clamp (i = 200, theta = 0) reads multiplied by 0
+        return np.concatenate([np.array(head), table.T.ravel(), np.zeros(6)])

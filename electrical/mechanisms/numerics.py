@@ -7,7 +7,15 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["exp_euler_gate", "vtrap", "safe_exp", "table_lookup", "build_table"]
+__all__ = [
+    "exp_euler_gate",
+    "vtrap",
+    "safe_exp",
+    "table_lookup",
+    "table_index",
+    "table_interp",
+    "build_table",
+]
 
 
 @njit(cache=True, inline="always")
@@ -46,6 +54,29 @@ def table_lookup(aux, base, ntab, row, vmin, mfac, v):
     i = int(xi)
     theta = xi - i
     return aux[off + i] + theta * (aux[off + i + 1] - aux[off + i])
+
+
+@njit(cache=True, inline="always")
+def table_index(v, vmin, mfac, ntab):
+    """(i, theta) of v in a NEURON TABLE of ntab+1 points; clamped ends give theta = 0.
+
+    Use with :func:`table_interp` to read several tables of the same grid with
+    one index computation.  At the upper clamp i = ntab and theta = 0, so the
+    table array must hold one finite value after its last entry (a pad).
+    """
+    xi = mfac * (v - vmin)
+    if xi <= 0.0:
+        return 0, 0.0
+    if xi >= ntab:
+        return ntab, 0.0
+    i = int(xi)
+    return i, xi - i
+
+
+@njit(cache=True, inline="always")
+def table_interp(aux, off, theta):
+    """aux[off] + theta*(aux[off+1] - aux[off]): NEURON's linear table interpolation."""
+    return aux[off] + theta * (aux[off + 1] - aux[off])
 
 
 def build_table(func, vmin: float, vmax: float, ntab: int, *args) -> np.ndarray:

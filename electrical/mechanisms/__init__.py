@@ -5,6 +5,7 @@ catalogue: ``pas``, ``hh``, ``IClamp`` and ``PlayCurrent``.
 """
 
 from . import hodgkin1952, pas, stimuli  # noqa: F401  (registration side effects)
+from . import msn  # noqa: F401
 from . import synapses  # noqa: F401
 from .base import (
     ION_TABLE,

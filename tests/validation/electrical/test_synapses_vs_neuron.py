@@ -31,6 +31,8 @@ pytestmark = pytest.mark.neuron
 V_ATOL_MV = 1e-6
 #: A one-step error in event delivery moves V by more than this (checked in the test).
 DELIVERY_EFFECT_MIN_MV = 1e-4
+#: An ExpSyn with tau = 1e9 ms loses < 1e-8 of g in 7 ms.
+G_NO_DECAY_RTOL = 1e-7
 
 DT_MS = 0.025
 T_SWITCH_MS = 6.0  # weights change here, between two run calls
@@ -72,7 +74,10 @@ def _run_neuron(method: str):
     es.tau, es.e = 2.0, -80.0
     ns = h.NetStim()
     ns.start, ns.interval, ns.number, ns.noise = (
-        NETSTIM["start"], NETSTIM["interval"], NETSTIM["number"], 0,
+        NETSTIM["start"],
+        NETSTIM["interval"],
+        NETSTIM["number"],
+        0,
     )
     nc2 = h.NetCon(ns, e2)
     nc2.delay, nc2.weight[0] = EXP2_DELAY_MS, EXP2_W[0]
@@ -180,3 +185,94 @@ def _our_first_step_with_g(t_event_ms: float) -> int:
 def test_exact_tie_follows_neurons_clock(t_event_ms):
     h = _h()
     assert _our_first_step_with_g(t_event_ms) == _first_step_with_g(h, t_event_ms)
+
+
+#: Spiking cell, same scheme and same hh tables: only rounding differs, amplified by the
+#: spikes to ~1e-11 mV (observed); 1e-6 mV still separates a one-step delivery error.
+V_SPIKING_ATOL_MV = 1e-6
+#: STYLE.md section 7 default for spike times.
+SPIKE_T_ATOL_MS = 2 * DT_MS
+#: Events reach the synapse at 2, 6 and 10 ms; the weight changes between two runs at a
+#: time without an event (an event exactly at the stop time: see the xfail below).
+HH_SWITCH_MS = 6.5
+
+
+def _spike_times(v, threshold_mV=0.0):
+    up = np.flatnonzero((v[:-1] < threshold_mV) & (v[1:] >= threshold_mV))
+    return (up + 1) * DT_MS
+
+
+def test_exp2syn_drives_hh_spikes_like_neuron():
+    h = _h()
+    soma = h.Section(name="soma_hh")
+    soma.L = soma.diam = 20.0
+    soma.insert("hh")
+    syn = h.Exp2Syn(soma(0.5))
+    syn.tau1, syn.tau2 = 0.5, 3.0
+    ns = h.NetStim()
+    ns.start, ns.interval, ns.number, ns.noise = 1.0, 4.0, 3, 0
+    nc = h.NetCon(ns, syn)
+    nc.delay, nc.weight[0] = 1.0, 0.01
+    vrec = h.Vector().record(soma(0.5)._ref_v)
+    h.dt, h.steps_per_ms, h.celsius = DT_MS, 1.0 / DT_MS, 6.3
+    h.finitialize(-65.0)
+    h.continuerun(HH_SWITCH_MS)
+    nc.weight[0] = 0.02
+    h.continuerun(15.0)
+    ref = np.array(vrec)
+
+    cell = Cell("hh")
+    s = cell.section("soma", L=20.0, diam=20.0)
+    s.insert("hh")
+    ours = cell.place(s(0.5), Exp2Syn(tau1=0.5, tau2=3.0))
+    sim = Simulation(cell, dt_ms=DT_MS, celsius=6.3)
+    conn = sim.connect(ours, regular_train(1.0, 3, interval_ms=4.0), weight=0.01, delay_ms=1.0)
+    v = sim.record("v", s(0.5))
+    sim.initialize(-65.0)
+    sim.advance(HH_SWITCH_MS)
+    conn.weight = 0.02
+    sim.advance(15.0)
+
+    ref_spikes, our_spikes = _spike_times(ref), _spike_times(v.values)
+    assert ref_spikes.size >= 2  # the synapse made the cell fire
+    assert our_spikes.size == ref_spikes.size
+    np.testing.assert_allclose(our_spikes, ref_spikes, rtol=0, atol=SPIKE_T_ATOL_MS)
+    np.testing.assert_allclose(v.values, ref, rtol=0, atol=V_SPIKING_ATOL_MV)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine difference: NEURON also delivers events with t_e <= t_{n+1} at the end "
+    "of each step (MODEL.md 3.0b item 6), so an event exactly at the stop time of a run "
+    "uses the weight before a change made between two runs; ours is delivered at the start "
+    "of the next advance() with the new weight (see the helper report)",
+)
+def test_event_at_stop_time_uses_weight_before_the_change():
+    t_event_ms, w_before, w_after = 6.0, 1.0, 10.0
+    h = _h()
+    soma = h.Section(name="soma_stop")
+    soma.L = soma.diam = 20.0
+    syn = h.ExpSyn(soma(0.5))
+    syn.tau = 1e9  # no decay: g is the sum of the delivered weights
+    nc = h.NetCon(None, syn)
+    nc.weight[0] = w_before
+    fih = h.FInitializeHandler(lambda: nc.event(t_event_ms))
+    h.dt, h.steps_per_ms = DT_MS, 1.0 / DT_MS
+    h.finitialize(-65.0)
+    h.continuerun(t_event_ms)
+    nc.weight[0] = w_after
+    h.continuerun(t_event_ms + 1.0)
+    ref_g = syn.g
+    del fih
+
+    cell = Cell("stop")
+    s = cell.section("soma", L=20.0, diam=20.0)
+    ours = cell.place(s(0.5), ExpSyn(tau=1e9))
+    sim = Simulation(cell, dt_ms=DT_MS)
+    conn = sim.connect(ours, [t_event_ms], weight=w_before)
+    g = sim.record("g", ours)
+    sim.initialize(-65.0)
+    sim.advance(t_event_ms)
+    conn.weight = w_after
+    sim.advance(t_event_ms + 1.0)
+    assert g.values[-1] == pytest.approx(ref_g, rel=G_NO_DECAY_RTOL)

@@ -1,0 +1,304 @@
+"""Reading SBML/Antimony text, validating it and describing the model (private).
+
+Everything here runs once per pathway, at load time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libsbml
+
+from biochem.errors import InvalidSBMLError, PathwayFileNotFoundError, UnsupportedSBMLError
+from biochem.units import unit_definition_to_string
+
+__all__ = [
+    "SpeciesInfo",
+    "ParameterInfo",
+    "CompartmentInfo",
+    "RuleInfo",
+    "EventInfo",
+    "ModelInfo",
+    "read_source",
+    "parse_sbml",
+    "describe",
+]
+
+
+@dataclass(frozen=True)
+class SpeciesInfo:
+    """One SBML species. ``initial`` is in ``initial_quantity`` units (amount or concentration)."""
+
+    id: str
+    name: str
+    compartment: str
+    initial: float
+    initial_quantity: str
+    substance_unit: str
+    concentration_unit: str
+    only_substance_units: bool
+    boundary: bool
+    constant: bool
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    """One global parameter; ``rule`` is ``"assignment"``, ``"rate"`` or ``None``."""
+
+    id: str
+    name: str
+    value: float
+    unit: str
+    constant: bool
+    rule: str | None
+
+
+@dataclass(frozen=True)
+class CompartmentInfo:
+    """One compartment; ``size`` in ``unit``."""
+
+    id: str
+    size: float
+    unit: str
+    constant: bool
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One rule: ``kind`` is ``"assignment"``, ``"rate"`` or ``"algebraic"``."""
+
+    kind: str
+    variable: str
+    formula: str
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """One event: trigger formula, delay formula (or ``None``) and ``{variable: formula}``."""
+
+    id: str
+    trigger: str
+    delay: str | None
+    assignments: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a pathway contains, read with libsbml."""
+
+    id: str
+    name: str
+    level: int
+    version: int
+    species: tuple[SpeciesInfo, ...]
+    parameters: tuple[ParameterInfo, ...]
+    compartments: tuple[CompartmentInfo, ...]
+    rules: tuple[RuleInfo, ...]
+    events: tuple[EventInfo, ...]
+    reactions: tuple[str, ...]
+    units: dict[str, str] = field(default_factory=dict)
+
+
+def read_source(path: str | Path) -> str:
+    """Read a model file; raise :class:`PathwayFileNotFoundError` if it does not exist."""
+    p = Path(path)
+    if not p.is_file():
+        raise PathwayFileNotFoundError(str(path))
+    return p.read_text(encoding="utf-8", errors="replace")
+
+
+def antimony_to_sbml(text: str, where: str) -> str:
+    """Convert Antimony text to SBML with the antimony library (tellurium's converter)."""
+    import antimony
+
+    antimony.clearPreviousLoads()
+    if antimony.loadAntimonyString(text) < 0:
+        msg = antimony.getLastError().strip()
+        raise InvalidSBMLError(
+            f"{where}: not valid Antimony (nor SBML, which would start with '<'): {msg}; "
+            "fix the model text"
+        )
+    main = antimony.getMainModuleName()
+    sbml = antimony.getSBMLString(main)
+    if not sbml:
+        raise InvalidSBMLError(f"{where}: Antimony produced no SBML: {antimony.getLastError()}")
+    return sbml
+
+
+def parse_sbml(text: str, where: str) -> libsbml.SBMLDocument:
+    """Parse SBML text; raise :class:`InvalidSBMLError` with libsbml's messages and lines."""
+    doc = libsbml.readSBMLFromString(text)
+    errors = []
+    for k in range(doc.getNumErrors()):
+        e = doc.getError(k)
+        if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR:
+            errors.append(f"line {e.getLine()}: {e.getMessage().strip()}")
+    if errors or doc.getModel() is None:
+        shown = "; ".join(errors[:5]) or "the document has no <model>"
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise InvalidSBMLError(
+            f"{where}: invalid SBML: {shown}{more}; fix the file (libsbml's checker, or "
+            "https://sbml.org/validator, lists every problem)"
+        )
+    return doc
+
+
+def _formula(ast) -> str:
+    return libsbml.formulaToL3String(ast) if ast is not None else ""
+
+
+def _uses_delay(ast) -> bool:
+    if ast is None:
+        return False
+    if ast.getType() == libsbml.AST_FUNCTION_DELAY:
+        return True
+    return any(_uses_delay(ast.getChild(i)) for i in range(ast.getNumChildren()))
+
+
+def check_supported(doc: libsbml.SBMLDocument, where: str) -> None:
+    """Raise :class:`UnsupportedSBMLError` for constructs that instances cannot run."""
+    model = doc.getModel()
+    problems = []
+    for k in range(doc.getNumPlugins()):
+        plug = doc.getPlugin(k)
+        prefix = plug.getPrefix()
+        if doc.getPackageRequired(prefix) and prefix not in ("",):
+            problems.append(
+                f"SBML package '{prefix}' is required by the document; flatten or remove it"
+            )
+    for k in range(model.getNumRules()):
+        r = model.getRule(k)
+        if r.isAlgebraic():
+            problems.append(
+                f"algebraic rule ({_formula(r.getMath())} = 0) is not supported by "
+                "libroadrunner; rewrite it as an assignment or rate rule"
+            )
+        if _uses_delay(r.getMath()):
+            problems.append(f"rule for '{r.getVariable()}' uses delay(); not supported")
+    for k in range(model.getNumReactions()):
+        r = model.getReaction(k)
+        if r.isSetFast() and r.getFast():
+            problems.append(f"reaction '{r.getId()}' is fast=true; not supported (set fast=false)")
+        if r.isSetKineticLaw() and _uses_delay(r.getKineticLaw().getMath()):
+            problems.append(f"reaction '{r.getId()}' uses delay(); not supported")
+        if not r.isSetKineticLaw():
+            problems.append(f"reaction '{r.getId()}' has no kinetic law; add one")
+    for k in range(model.getNumEvents()):
+        ev = model.getEvent(k)
+        if ev.isSetDelay():
+            problems.append(
+                f"event '{ev.getId() or k}' has a delay: pending delayed events are not part of "
+                "an instance's saved state; remove the delay (or model it with a rate rule)"
+            )
+    if problems:
+        raise UnsupportedSBMLError(f"{where}: unsupported SBML: " + "; ".join(problems))
+
+
+def describe(doc: libsbml.SBMLDocument) -> ModelInfo:
+    """Build the :class:`ModelInfo` of a parsed document."""
+    model = doc.getModel()
+    level = doc.getLevel()
+    rule_kind: dict[str, str] = {}
+    rules = []
+    for k in range(model.getNumRules()):
+        r = model.getRule(k)
+        kind = "assignment" if r.isAssignment() else "rate" if r.isRate() else "algebraic"
+        if kind != "algebraic":
+            rule_kind[r.getVariable()] = kind
+        rules.append(RuleInfo(kind, r.getVariable(), _formula(r.getMath())))
+
+    def ud_of(unit_id: str) -> str:
+        if not unit_id:
+            return ""
+        ud = model.getUnitDefinition(unit_id)
+        if ud is not None:
+            return unit_definition_to_string(ud)
+        if libsbml.UnitKind_isValidUnitKindString(unit_id, level, doc.getVersion()):
+            tmp = libsbml.UnitDefinition(level, doc.getVersion())
+            u = tmp.createUnit()
+            u.setKind(libsbml.UnitKind_forName(unit_id))
+            u.setExponent(1)
+            u.setScale(0)
+            u.setMultiplier(1.0)
+            return unit_definition_to_string(tmp)
+        return ""
+
+    defaults_l2 = {"substance": "mol", "volume": "L", "time": "s", "area": "m^2", "length": "m"}
+    model_units = {
+        "substance": ud_of(model.getSubstanceUnits()) if level >= 3 else "",
+        "volume": ud_of(model.getVolumeUnits()) if level >= 3 else "",
+        "time": ud_of(model.getTimeUnits()) if level >= 3 else "",
+        "extent": ud_of(model.getExtentUnits()) if level >= 3 else "",
+    }
+    if level < 3:
+        for key in ("substance", "volume", "time"):
+            redefined = model.getUnitDefinition(key)
+            model_units[key] = (
+                unit_definition_to_string(redefined) if redefined else defaults_l2[key]
+            )
+
+    compartments = []
+    comp_unit: dict[str, str] = {}
+    for k in range(model.getNumCompartments()):
+        c = model.getCompartment(k)
+        unit = ud_of(c.getUnits()) if c.isSetUnits() else model_units.get("volume", "")
+        comp_unit[c.getId()] = unit
+        compartments.append(
+            CompartmentInfo(c.getId(), c.getSize() if c.isSetSize() else float("nan"), unit,
+                            c.getConstant())  # fmt: skip
+        )
+    species = []
+    for k in range(model.getNumSpecies()):
+        s = model.getSpecies(k)
+        sub = ud_of(s.getSubstanceUnits()) if s.isSetSubstanceUnits() else model_units["substance"]
+        vol = comp_unit.get(s.getCompartment(), "")
+        conc = f"({sub})/({vol})" if sub and vol else ""
+        if sub == "mol" and vol == "L":
+            conc = "mol/L"
+        if s.isSetInitialConcentration():
+            init, q = s.getInitialConcentration(), "concentration"
+        elif s.isSetInitialAmount():
+            init, q = s.getInitialAmount(), "amount"
+        else:
+            init, q = float("nan"), "amount"
+        species.append(
+            SpeciesInfo(s.getId(), s.getName(), s.getCompartment(), init, q, sub, conc,
+                        s.getHasOnlySubstanceUnits(), s.getBoundaryCondition(), s.getConstant())
+        )  # fmt: skip
+    parameters = []
+    for k in range(model.getNumParameters()):
+        p = model.getParameter(k)
+        parameters.append(
+            ParameterInfo(p.getId(), p.getName(), p.getValue() if p.isSetValue() else float("nan"),
+                          ud_of(p.getUnits()) if p.isSetUnits() else "", p.getConstant(),
+                          rule_kind.get(p.getId()))
+        )  # fmt: skip
+    events = []
+    for k in range(model.getNumEvents()):
+        ev = model.getEvent(k)
+        trig = _formula(ev.getTrigger().getMath()) if ev.isSetTrigger() else ""
+        delay = _formula(ev.getDelay().getMath()) if ev.isSetDelay() else None
+        assigns = {
+            ev.getEventAssignment(j).getVariable(): _formula(ev.getEventAssignment(j).getMath())
+            for j in range(ev.getNumEventAssignments())
+        }
+        events.append(EventInfo(ev.getId() or f"event_{k}", trig, delay, assigns))
+    reactions = tuple(model.getReaction(k).getId() for k in range(model.getNumReactions()))
+    units = {k: v for k, v in model_units.items() if v}
+    for k in range(model.getNumUnitDefinitions()):
+        ud = model.getUnitDefinition(k)
+        units[ud.getId()] = unit_definition_to_string(ud)
+    return ModelInfo(
+        id=model.getId(),
+        name=model.getName(),
+        level=level,
+        version=doc.getVersion(),
+        species=tuple(species),
+        parameters=tuple(parameters),
+        compartments=tuple(compartments),
+        rules=tuple(rules),
+        events=tuple(events),
+        reactions=reactions,
+        units=units,
+    )

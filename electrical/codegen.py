@@ -108,7 +108,13 @@ def _gen_source(lay: Layout) -> str:
     w("from importlib import import_module")
     for bi, e in enumerate(lay.blocks):
         cls = e["cls"]
-        w(f"_M{bi} = getattr(import_module({cls.__module__!r}), {cls.__qualname__!r})")
+        if "<locals>" in cls.__qualname__ or cls.__module__ == "__main__":
+            # not importable by name (defined in a function or a script): hand it over
+            token = f"{cls.__module__}:{cls.__qualname__}:{id(cls)}"
+            _registry[token] = cls
+            w(f"_M{bi} = import_module('electrical.codegen')._registry[{token!r}]")
+        else:
+            w(f"_M{bi} = getattr(import_module({cls.__module__!r}), {cls.__qualname__!r})")
         for k in ("init", "current", "advance", "receive"):
             if getattr(cls, k) is not None:
                 w(f"_m{bi}_{k} = _M{bi}.{k}")
@@ -315,6 +321,8 @@ def _mechanism_fingerprint(lay: Layout) -> str:
 
 
 _loaded: dict[str, object] = {}
+#: Mechanism classes that cannot be imported by name, keyed by a token in the source.
+_registry: dict[str, type] = {}
 
 
 def load_step_module(lay: Layout):

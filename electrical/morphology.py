@@ -224,6 +224,9 @@ class Section:
             )
         if np.any(arr[:, 3] < 0) or not np.all(np.isfinite(arr)):
             raise ModelError(f"{self.name}.points: diameters must be finite and >= 0")
+        # NEURON keeps 3-D points in single precision (its Pt3d struct holds floats);
+        # rounding them the same way makes areas and resistances identical.
+        arr = arr.astype(np.float32).astype(np.float64)
         arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(arr[:, :3], axis=0), axis=1))])
         if arc[-1] <= 0:
             raise ModelError(f"{self.name}.points: the points span zero length")

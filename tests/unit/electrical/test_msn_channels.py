@@ -313,3 +313,20 @@ def test_ghk_matches_live_neuron():
             ours = ghk.ghk(v, ci, 5.0, CELSIUS)
             np.testing.assert_allclose(ours, h.ghk(v, ci, 5.0, 2), rtol=GHK_NEURON_RTOL,
                                        err_msg=f"v={v}, ci={ci}")
+
+
+@pytest.mark.parametrize("mech", [*SPEC_INF, "bkkca", "skkca", "cadyn", "caldyn"])
+def test_nonsense_arguments_are_rejected(mech):
+    from electrical.errors import ModelError, UnknownParameterError
+
+    cls = default_catalogue[mech]
+    first = next(iter(cls.params))
+    with pytest.raises(ModelError):
+        cls(**{first: -1.0})  # conductances, permeabilities and shell constants are >= 0
+    with pytest.raises(ModelError):
+        cls(**{first: "abc"})
+    with pytest.raises(UnknownParameterError):
+        cls(gbar_typo=1.0)
+    if "usetable" in cls.globals:
+        with pytest.raises(ModelError):
+            cls.globals["usetable"].check(2.0, f"{mech}.usetable")

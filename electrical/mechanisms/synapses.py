@@ -36,6 +36,9 @@ Hake (2004; Hake, Sharp & Carnevale, NEURON forum model) in two states:
   GABAA: i = scale g (v - e), e = -60 mV (parameters of the MSN model's unused GABA
   synapse, MODEL.md section 5.1).
 
+The AMPA global ``g_factor`` of the original is omitted: it has no default and its
+INITIAL block sets it to 1, so g = gbar y2 for all three synapses.
+
 NEURON keeps the per-event bookkeeping in NET_RECEIVE variables; here it is held in
 extra states of the mechanism (``y1_loc``, ``t1``, ``spkcnt``, ``scale``).  In the MSN
 model ``y1_loc`` belongs to the NetCon (its second weight element) while the others

@@ -160,13 +160,16 @@ def check_supported(doc: libsbml.SBMLDocument, where: str) -> None:
     """Raise :class:`UnsupportedSBMLError` for constructs that instances cannot run."""
     model = doc.getModel()
     problems = []
-    for k in range(doc.getNumPlugins()):
-        plug = doc.getPlugin(k)
-        prefix = plug.getPrefix()
-        if doc.getPackageRequired(prefix) and prefix not in ("",):
-            problems.append(
-                f"SBML package '{prefix}' is required by the document; flatten or remove it"
-            )
+    if doc.getLevel() >= 3:
+        for k in range(doc.getNumPlugins()):
+            prefix = doc.getPlugin(k).getPrefix()
+            if prefix in ("", "layout", "render"):  # diagrams only: no effect on the ODE
+                continue
+            if doc.isSetPackageRequired(prefix) and doc.getPackageRequired(prefix):
+                problems.append(
+                    f"SBML package '{prefix}' is required by the document; flatten it (comp) "
+                    "or remove it"
+                )
     for k in range(model.getNumRules()):
         r = model.getRule(k)
         if r.isAlgebraic():

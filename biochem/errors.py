@@ -29,7 +29,11 @@ __all__ = [
 
 def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str:
     """Return ``"; did you mean 'x'?"`` (or ``"'x' or 'y'"``), or ``""`` without a close match."""
-    matches = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.6)
+    candidates = list(candidates)
+    matches = difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
+    if not matches:  # case-insensitive second chance ('a' -> 'A', 'CA' -> 'ca')
+        lower = {c.lower(): c for c in candidates}
+        matches = [lower[m] for m in difflib.get_close_matches(name.lower(), lower, n=n, cutoff=0.6)]
     if not matches:
         return ""
     return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"

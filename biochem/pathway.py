@@ -79,9 +79,9 @@ class Pathway:
 
     Examples
     --------
-    >>> from biochem import Pathway
+    >>> from biochem import Pathway, Port
     >>> pw = Pathway.from_antimony("model m; species A = 1; J: A ->; 2*A; end",
-    ...                            ports={"A": "[A]"})
+    ...                            ports={"A": Port("A", "concentration", unit="M")})
     >>> inst = pw.instance("spine_0000")
     >>> inst.advance_to(0.5)
     >>> round(inst.get("A"), 6)  # exp(-1)

@@ -13,16 +13,19 @@ source, so editing a mechanism never reuses a stale compilation.
 
 One step from t_n to t_n + dt, as NEURON's fixed step (fadvance.cpp):
 
-1. events with delivery step <= n are delivered (``receive`` kernels);
+1. events with time <= t_n + dt/2 are delivered (``receive`` kernels), t_n
+   being NEURON's clock, a running sum of half steps;
 2. with t = t_n + dt/2: every mechanism adds its current i(v_n) to the
    right-hand side and di/dv = (i(v + 0.001) - i(v))/0.001 to the diagonal;
    point-process currents are scaled by 1e2/area;
 3. axial currents enter the right-hand side; capacitance (cm*cfac, cfac =
    0.001*cj, cj = 1/dt for backward Euler, 2/dt for Crank-Nicolson) and axial terms the
-   diagonal; Hines elimination gives dv; v += dv (or 2*dv for CN);
+   diagonal; Hines elimination gives dv; v += vmult*dv (vmult 1, or 2 for CN);
 4. with t = t_n + dt and v = v_{n+1}: every mechanism's ``advance`` kernel
    updates its states (concentration mechanisms first, by ``priority``);
-5. recording of the values at t_{n+1}.
+5. recording of the values at t_{n+1}, then delivery of the events with
+   time <= t_{n+1} (so that an event at the stop time of one ``advance`` is
+   delivered in it, with the weight it had then).
 """
 
 from __future__ import annotations
@@ -163,34 +166,41 @@ def _gen_source(lay: Layout) -> str:
     w("@njit(cache=True)")
     w(
         "def run(nsteps, tick0, dt, celsius, cfac, vmult, v, rhs, d, a, b, parent, cm, ncell, F, I,"
-        " ev_step, ev_time, ev_block, ev_inst, ev_conn, conn_weight, ev_ptr,"
+        " tclock, ev_time, ev_block, ev_inst, ev_conn, conn_weight, ev_ptr,"
         " rec_aid, rec_idx, rec_out, rec_every):"
     )
     w("    n = v.size")
     w("    nrec = rec_aid.size")
-    w("    nev = ev_step.size")
+    w("    nev = ev_time.size")
     w("    for k in range(nsteps):")
     w("        g = tick0 + k")
-    # events
+    # events (delivered twice per step, as NEURON's fixed step does)
     recv = [(bi, e) for bi, e in enumerate(lay.blocks) if e["cls"].receive is not None]
-    w("        while ev_ptr[0] < nev and ev_step[ev_ptr[0]] <= g:")
-    w("            q = ev_ptr[0]")
-    w("            ev_ptr[0] = q + 1")
-    w("            tev = ev_time[q]")
-    w("            wev = conn_weight[ev_conn[q]]")
-    w("            j = ev_inst[q]")
-    if recv:
-        for n_, (bi, e) in enumerate(recv):
-            kw = "if" if n_ == 0 else "elif"
-            w(f"            {kw} ev_block[q] == {bi}:")
-            w(f"                res = _m{bi}_receive({args(e, bi, 'receive', '')})")
-            store_states(e, "                ", "res")
-    else:
-        w("            pass")
-    w("        t = (g + 0.5) * dt")
+
+    def deliver(limit):
+        w(f"        while ev_ptr[0] < nev and ev_time[ev_ptr[0]] <= {limit}:")
+        w("            q = ev_ptr[0]")
+        w("            ev_ptr[0] = q + 1")
+        w("            tev = ev_time[q]")
+        w("            wev = conn_weight[ev_conn[q]]")
+        w("            j = ev_inst[q]")
+        if recv:
+            for n_, (bi, e) in enumerate(recv):
+                kw = "if" if n_ == 0 else "elif"
+                w(f"            {kw} ev_block[q] == {bi}:")
+                w(f"                res = _m{bi}_receive({args(e, bi, 'receive', '')})")
+                store_states(e, "                ", "res")
+        else:
+            w("            pass")
+
+    # NEURON's clock is a running sum of half steps; ties at exact half steps
+    # are decided by it, so it is kept here exactly as NEURON keeps it.
+    w("        tclk = tclock[0]")
+    deliver("tclk + 0.5 * dt")
+    w("        t = tclk + 0.5 * dt")
     w("        for i in range(n):")
     w("            rhs[i] = 0.0")
-    w("            d[i] = 0.0")
+    w("            d[i] = cfac * cm[i]")
     for (ion, kind), slot in lay.ion_slot.items():
         if kind == "cur":
             w(f"        F[{slot}][:] = 0.0")
@@ -231,8 +241,6 @@ def _gen_source(lay: Layout) -> str:
             w("            rhs[i] -= i0")
             w("            d[i] += gg")
     # matrix, solve, update
-    w("        for i in range(n):")
-    w("            d[i] += cfac * cm[i]")
     w("        for i in range(ncell, n):")
     w("            p = parent[i]")
     w("            dv = v[p] - v[i]")
@@ -247,18 +255,16 @@ def _gen_source(lay: Layout) -> str:
     w("            rhs[p] -= f * rhs[i]")
     w("        for i in range(ncell):")
     w("            rhs[i] /= d[i]")
+    w("            v[i] += vmult * rhs[i]")
     # written so that the divisions are off the parent->child dependency chain
     w("        for i in range(ncell, n):")
     w("            di = d[i]")
-    w("            rhs[i] = rhs[i] / di - (b[i] / di) * rhs[parent[i]]")
-    w("        if vmult == 2.0:")
-    w("            for i in range(n):")
-    w("                v[i] += 2.0 * rhs[i]")
-    w("        else:")
-    w("            for i in range(n):")
-    w("                v[i] += rhs[i]")
+    w("            x = rhs[i] / di - (b[i] / di) * rhs[parent[i]]")
+    w("            rhs[i] = x")
+    w("            v[i] += vmult * x")
     # states
-    w("        t = (g + 1) * dt")
+    w("        t = t + 0.5 * dt")
+    w("        tclock[0] = t")
     for bi, e in enumerate(lay.blocks):
         cls = e["cls"]
         if cls.advance is None:
@@ -277,6 +283,7 @@ def _gen_source(lay: Layout) -> str:
     w("                    rec_out[r, s] = v[rec_idx[r]]")
     w("                else:")
     w("                    rec_out[r, s] = F[aid][rec_idx[r]]")
+    deliver("t")  # events up to t_{n+1}, after recording (NEURON nrn_deliver_events)
     w("")
     return _hoist("\n".join(L) + "\n")
 
@@ -303,20 +310,32 @@ def _hoist(src: str) -> str:
 
 
 def _mechanism_fingerprint(lay: Layout) -> str:
-    h = hashlib.sha256()
-    seen = set()
-    for e in lay.blocks:
-        mod = sys.modules[e["cls"].__module__]
-        if mod.__name__ in seen:
-            continue
-        seen.add(mod.__name__)
-        try:
-            h.update(inspect.getsource(mod).encode())
-        except (OSError, TypeError):  # defined interactively: no source; key on identity
-            h.update(repr(id(e["cls"])).encode())
-    from .mechanisms import numerics
+    """Hash of the source of every module the kernels may call into.
 
-    h.update(inspect.getsource(numerics).encode())
+    numba's cache does not notice edits to functions that a cached function
+    calls from other files, so the generated module's name carries this hash:
+    the mechanism modules, every module of their packages, and the engine's
+    own ``electrical`` modules.
+    """
+    h = hashlib.sha256()
+    prefixes = {"electrical."}
+    for e in lay.blocks:
+        mod = e["cls"].__module__
+        prefixes.add(mod.rpartition(".")[0] + "." if "." in mod else mod)
+    names = sorted(
+        n for n in list(sys.modules)
+        if any(n == p.rstrip(".") or n.startswith(p) for p in prefixes)
+    )
+    for name in names:
+        mod = sys.modules.get(name)
+        try:
+            h.update(name.encode())
+            h.update(inspect.getsource(mod).encode())
+        except (OSError, TypeError):  # no source (built-in or interactive): key on identity
+            h.update(repr(id(mod)).encode())
+    for e in lay.blocks:
+        if e["cls"].__module__ == "__main__" or "<locals>" in e["cls"].__qualname__:
+            h.update(repr(id(e["cls"])).encode())
     return h.hexdigest()
 
 

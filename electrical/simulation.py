@@ -143,6 +143,7 @@ class Simulation:
             self._I = (np.zeros(0, dtype=np.int64),)
         self._F0 = [x.copy() for x in self._F]  # parameter values at build time
         self.tick = 0
+        self._tclock = np.zeros(1)  # NEURON's running-sum clock [ms]
         self._initialized = False
         self._traces: list[tuple[Trace, int, int]] = []
         # events
@@ -179,10 +180,9 @@ class Simulation:
             raise ModelError(f"v_init_mV = {v_init_mV!r} is not finite")
         for arr, arr0 in zip(self._F, self._F0):
             arr[:] = arr0
-        for name, slot in zip(self.layout.names_F, self._F):
-            pass
         self.v[:] = v0
         self.tick = 0
+        self._tclock[0] = 0.0
         self._mod.initialize(0.0, self.v, self._F, self._I, self.celsius)
         self._initialized = True
         self._ev_dirty = True
@@ -235,7 +235,8 @@ class Simulation:
             nsteps, self.tick, self.dt_ms, self.celsius, 0.001 * cj, METHODS[self.method],
             self.v, self._rhs, self._d, self.tree.a, self.tree.b, self.tree.parent,
             self.tree.cm, self.tree.ncell, self._F, self._I,
-            *ev, self._conn_weight if self._conn_weight.size else np.zeros(1), self._ev_ptr,
+            self._tclock, *ev,
+            self._conn_weight if self._conn_weight.size else np.zeros(1), self._ev_ptr,
             rec_aid, rec_idx, rec_out, every,
         )
         if nsamp:
@@ -414,37 +415,38 @@ class Simulation:
         return conn
 
     def add_events(self, conn: Connection, times_ms: Iterable[float]) -> None:
-        """Add presynaptic spike times [ms] to a connection (delay is added)."""
-        bi, j = self._point_slot(conn.target)
-        for t in np.atleast_1d(np.asarray(list(times_ms), dtype=float)):
-            if not math.isfinite(t):
-                raise ModelError(f"event time {t} to {conn.target.name} is not finite")
-            self._events.append((t + conn.delay_ms, bi, j, conn.index))
-        self._ev_dirty = True
+        """Add presynaptic spike times [ms] to a connection (its delay is added).
 
-    def _delivery_step(self, te: np.ndarray) -> np.ndarray:
-        # first step k with te <= t_k + dt/2; an exact tie goes to the later boundary (NEURON)
-        return np.floor(te / self.dt_ms - 0.5).astype(np.int64) + 1
+        Delivery follows NEURON's fixed step: an event at time te acts before
+        the first step whose midpoint is >= te, or at the end of the step
+        that reaches te; the ``receive`` kernel sees the exact time te.
+        Events may not be added in the past.
+        """
+        bi, j = self._point_slot(conn.target)
+        times = np.atleast_1d(np.asarray(list(times_ms), dtype=float)) + conn.delay_ms
+        if times.size and not np.all(np.isfinite(times)):
+            raise ModelError(f"event times to {conn.target.name} must be finite, got {times}")
+        if self._initialized and self.tick > 0 and times.size and times.min() < self._tclock[0]:
+            raise ModelError(
+                f"event at {times.min():g} ms to {conn.target.name} is before the current time "
+                f"{self.t_ms:g} ms; add inputs before advancing past them"
+            )
+        self._events.extend((float(t), bi, j, conn.index) for t in times)
+        self._ev_dirty = True
 
     def _event_arrays(self):
         if self._ev_dirty:
-            if self._events:
-                ev = sorted(self._events, key=lambda e: (e[0], e[3]))
-                te = np.array([e[0] for e in ev])
-                step = self._delivery_step(te)
-                self._ev_arrays = (
-                    step, te,
-                    np.array([e[1] for e in ev], dtype=np.int64),
-                    np.array([e[2] for e in ev], dtype=np.int64),
-                    np.array([e[3] for e in ev], dtype=np.int64),
-                )
-                # events already due before now were delivered (or are delivered next step)
-                delivered = getattr(self, "_n_delivered_ticks", None)
-                self._ev_ptr[0] = int(np.searchsorted(step, self.tick, side="left"))
-            else:
-                z = np.zeros(0, dtype=np.int64)
-                self._ev_arrays = (z, np.zeros(0), z, z, z)
-                self._ev_ptr[0] = 0
+            ev = sorted(self._events, key=lambda e: (e[0], e[3]))
+            te = np.array([e[0] for e in ev], dtype=np.float64)
+            self._ev_arrays = (
+                te,
+                np.array([e[1] for e in ev], dtype=np.int64),
+                np.array([e[2] for e in ev], dtype=np.int64),
+                np.array([e[3] for e in ev], dtype=np.int64),
+            )
+            # delivered so far: everything up to NEURON's clock (nothing before step 0)
+            done = int(np.searchsorted(te, self._tclock[0], side="right")) if self.tick else 0
+            self._ev_ptr[0] = done
             self._ev_dirty = False
         return self._ev_arrays
 
@@ -456,6 +458,7 @@ class Simulation:
         return pickle.dumps(
             {
                 "tick": self.tick,
+                "tclock": float(self._tclock[0]),
                 "dt_ms": self.dt_ms,
                 "v": self.v.copy(),
                 "F": [x.copy() for x in self._F],
@@ -471,6 +474,7 @@ class Simulation:
         if st["n_nodes"] != self.tree.n or len(st["F"]) != len(self._F) or st["dt_ms"] != self.dt_ms:
             raise SimulationError("restore_state: the saved state belongs to a different model")
         self.tick = st["tick"]
+        self._tclock[0] = st["tclock"]
         self.v[:] = st["v"]
         for a, b in zip(self._F, st["F"]):
             a[:] = b

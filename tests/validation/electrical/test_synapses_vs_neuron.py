@@ -176,11 +176,6 @@ def _our_first_step_with_g(t_event_ms: float) -> int:
     return int(np.argmax(g.values > 0))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: Simulation._delivery_step uses floor(t_e/dt - 1/2) + 1, not "
-    "NEURON's comparison with its accumulated clock t_k + dt/2 (see the helper report)",
-)
 @pytest.mark.parametrize("t_event_ms", NEURON_CLOCK_TIES_MS)
 def test_exact_tie_follows_neurons_clock(t_event_ms):
     h = _h()
@@ -193,7 +188,7 @@ V_SPIKING_ATOL_MV = 1e-6
 #: STYLE.md section 7 default for spike times.
 SPIKE_T_ATOL_MS = 2 * DT_MS
 #: Events reach the synapse at 2, 6 and 10 ms; the weight changes between two runs at a
-#: time without an event (an event exactly at the stop time: see the xfail below).
+#: time without an event (an event exactly at the stop time is tested below).
 HH_SWITCH_MS = 6.5
 
 
@@ -240,13 +235,6 @@ def test_exp2syn_drives_hh_spikes_like_neuron():
     np.testing.assert_allclose(v.values, ref, rtol=0, atol=V_SPIKING_ATOL_MV)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine difference: NEURON also delivers events with t_e <= t_{n+1} at the end "
-    "of each step (MODEL.md 3.0b item 6), so an event exactly at the stop time of a run "
-    "uses the weight before a change made between two runs; ours is delivered at the start "
-    "of the next advance() with the new weight (see the helper report)",
-)
 def test_event_at_stop_time_uses_weight_before_the_change():
     t_event_ms, w_before, w_after = 6.0, 1.0, 10.0
     h = _h()

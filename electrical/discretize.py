@@ -431,7 +431,8 @@ def _compile_mechanisms(tree: CompiledTree, mech_globals: dict[str, dict[str, fl
                 area_factor=1e2 / tree.area[nodes], where=[str(i.location) for i in insts],
             )
         else:
-            pairs = density[mname]
+            # instances in node order: the step loop then walks every array forwards
+            pairs = sorted(density[mname], key=lambda sj: tree.sec_centres[id(sj[0])][sj[1]])
             aux = np.ascontiguousarray(cls.make_aux(tree.celsius, globs, []), dtype=np.float64)
             nodes = np.array([tree.sec_centres[id(s)][j] for s, j in pairs], dtype=np.int64)
             params = {p: np.array([s.mechs[mname][p][j] for s, j in pairs]) for p in cls.params}

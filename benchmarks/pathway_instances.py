@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from biochem import Pathway  # noqa: E402
+from biochem import Pathway
 
 TRAIN_PULSE_M_PER_S = 5e-3
 CONSTANT_FLUX_M_PER_S = 2e-4
@@ -65,7 +65,7 @@ def timed(fn, n: int) -> float:
 
 
 def train_input(t_s: float) -> float:
-    k = int(round(t_s * 1000)) // 50
+    k = round(t_s * 1000) // 50
     return TRAIN_PULSE_M_PER_S if (round(t_s * 1000) - 50 * k) < 2 else 0.0
 
 

@@ -14,15 +14,15 @@ from biochem.errors import InvalidSBMLError, PathwayFileNotFoundError, Unsupport
 from biochem.units import unit_definition_to_string
 
 __all__ = [
-    "SpeciesInfo",
-    "ParameterInfo",
     "CompartmentInfo",
-    "RuleInfo",
     "EventInfo",
     "ModelInfo",
-    "read_source",
-    "parse_sbml",
+    "ParameterInfo",
+    "RuleInfo",
+    "SpeciesInfo",
     "describe",
+    "parse_sbml",
+    "read_source",
 ]
 
 
@@ -248,8 +248,9 @@ def describe(doc: libsbml.SBMLDocument) -> ModelInfo:
         unit = ud_of(c.getUnits()) if c.isSetUnits() else model_units.get("volume", "")
         comp_unit[c.getId()] = unit
         compartments.append(
-            CompartmentInfo(c.getId(), c.getSize() if c.isSetSize() else float("nan"), unit,
-                            c.getConstant())  # fmt: skip
+            CompartmentInfo(
+                c.getId(), c.getSize() if c.isSetSize() else float("nan"), unit, c.getConstant()
+            )
         )
     species = []
     for k in range(model.getNumSpecies()):

@@ -13,16 +13,16 @@ from collections.abc import Iterable
 
 __all__ = [
     "BiochemError",
-    "PathwayFileNotFoundError",
-    "InvalidSBMLError",
-    "UnsupportedSBMLError",
-    "UnknownPortError",
-    "PortSpecError",
-    "UnknownVariantError",
-    "IntegrationError",
-    "InvalidStateError",
     "InstanceArgumentError",
+    "IntegrationError",
     "InternalError",
+    "InvalidSBMLError",
+    "InvalidStateError",
+    "PathwayFileNotFoundError",
+    "PortSpecError",
+    "UnknownPortError",
+    "UnknownVariantError",
+    "UnsupportedSBMLError",
     "did_you_mean",
 ]
 
@@ -33,7 +33,9 @@ def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str:
     matches = difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
     if not matches:  # case-insensitive second chance ('a' -> 'A', 'CA' -> 'ca')
         lower = {c.lower(): c for c in candidates}
-        matches = [lower[m] for m in difflib.get_close_matches(name.lower(), lower, n=n, cutoff=0.6)]
+        matches = [
+            lower[m] for m in difflib.get_close_matches(name.lower(), lower, n=n, cutoff=0.6)
+        ]
     if not matches:
         return ""
     return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"

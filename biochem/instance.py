@@ -44,7 +44,7 @@ class PathwayInstance:
         The spine the instance belongs to (for messages).
     """
 
-    __slots__ = ("_pathway", "name", "spine", "_x", "_b", "_p", "_v", "_t")
+    __slots__ = ("_b", "_p", "_pathway", "_t", "_v", "_x", "name", "spine")
 
     def __init__(self, pathway: Pathway, name: str, spine: str | int | None = None):
         if not isinstance(name, str) or not name:
@@ -95,7 +95,9 @@ class PathwayInstance:
                 f"instance {self.name}: advance_to(t_s={t_s!r}); t_s must be a number [s]"
             ) from None
         if not math.isfinite(t):
-            raise InstanceArgumentError(f"instance {self.name}: advance_to(t_s={t!r}) is not finite")
+            raise InstanceArgumentError(
+                f"instance {self.name}: advance_to(t_s={t!r}) is not finite"
+            )
         if t < self._t:
             raise InstanceArgumentError(
                 f"instance {self.name}: advance_to(t_s={t!r}) is before the instance time "

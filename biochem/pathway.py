@@ -35,7 +35,7 @@ from biochem.integrator import IntegratorSettings
 from biochem.ports import Port, PortSpec
 from biochem.units import same_unit
 
-__all__ = ["Pathway", "SPINE_PORTS"]
+__all__ = ["SPINE_PORTS", "Pathway"]
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,8 @@ class Pathway:
             for i, s in enumerate(self._float_ids)
         }
         self._species_volume = {
-            s: (c, float(vols[self._comp_ids.index(c)])) for s, (c, _) in self._species_volume.items()
+            s: (c, float(vols[self._comp_ids.index(c)]))
+            for s, (c, _) in self._species_volume.items()
         }
         self._apply_settings()
 
@@ -312,18 +313,15 @@ class Pathway:
 
     def ids(self) -> tuple[str, ...]:
         """Every SBML id that :meth:`PathwayInstance.value` can read."""
-        return (
-            self._float_ids
-            + self._bound_ids
-            + self._param_ids
-            + self._comp_ids
-        )
+        return self._float_ids + self._bound_ids + self._param_ids + self._comp_ids
 
     # ------------------------------------------------------------------ ports
     def _add_port(self, pname: str, decl: Port | str) -> None:
         where = f"{self.source}: port {pname!r}"
         if not isinstance(pname, str) or not pname:
-            raise PortSpecError(f"{self.source}: port names must be non-empty strings, got {pname!r}")
+            raise PortSpecError(
+                f"{self.source}: port names must be non-empty strings, got {pname!r}"
+            )
         if isinstance(decl, str):
             if decl.startswith("[") and decl.endswith("]"):
                 decl = Port(decl[1:-1], "concentration")
@@ -350,7 +348,9 @@ class Pathway:
                     f"Port({target!r}, quantity='concentration') (or '[{target}]') or "
                     f"Port({target!r}, quantity='amount')"
                 )
-            sbml_unit = s.concentration_unit if decl.quantity == "concentration" else s.substance_unit
+            sbml_unit = (
+                s.concentration_unit if decl.quantity == "concentration" else s.substance_unit
+            )
             assigned = any(r.variable == target and r.kind == "assignment" for r in self.info.rules)
         elif target in par or target in comp:
             element = "parameter" if target in par else "compartment"
@@ -445,7 +445,9 @@ class Pathway:
         if not isinstance(n, int | np.integer) or n < 0:
             from biochem.errors import InstanceArgumentError
 
-            raise InstanceArgumentError(f"pathway {self.name}: n = {n!r} instances; need an int >= 0")
+            raise InstanceArgumentError(
+                f"pathway {self.name}: n = {n!r} instances; need an int >= 0"
+            )
         return [PathwayInstance(self, f"{prefix}{k:04d}", k) for k in range(int(n))]
 
     # ------------------------------------------------------------------ engine
@@ -527,4 +529,3 @@ class Pathway:
             f"<{type(self).__name__} name={self.name} n_species={len(self.info.species)} "
             f"n_reactions={len(self.info.reactions)} n_ports={len(self._ports)}>"
         )
-

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Port", "PortSpec", "Quantity", "Direction"]
+__all__ = ["Direction", "Port", "PortSpec", "Quantity"]
 
 Quantity = Literal["concentration", "amount", "value"]
 Direction = Literal["in", "out", "inout"]

@@ -42,14 +42,14 @@ from pathlib import Path
 import libsbml
 
 __all__ = [
-    "VARIANTS",
-    "SPINE_HEAD_VOLUME_L",
-    "ECELL_VOLUME_L",
     "ECELL_AVOGADRO_PER_MOL",
+    "ECELL_VOLUME_L",
+    "SPINE_HEAD_VOLUME_L",
+    "VARIANTS",
+    "check_shipped",
     "generate_sbml",
     "shipped_path",
     "write_shipped",
-    "check_shipped",
 ]
 
 VARIANTS = ("timescales", "corrected")
@@ -368,52 +368,106 @@ def assignment_rules(variant: str) -> list[tuple[str, str, str, str]]:
     poly = horner.replace("x", f"({x})")
     phi = poly if variant == "timescales" else f"piecewise(0, {poly} < 0, {poly})"
     rules = [
-        ("total_CaMKII_bound", total(
-            _r_cplx(s, q) for q in ("CaMKII", "CaMKIIp", "CaMKIIp_PP1a") for s in subsets
-        ), "M", "CaMKII bound to CaM (all forms)"),  # fmt: skip
-        ("total_CaMKII_active", "total_CaMKII_bound + CaMKIIp + CaMKIIp_PP1a", "M",
-         "active CaMKII (CaM-bound or phosphorylated)"),  # fmt: skip
+        (
+            "total_CaMKII_bound",
+            total(_r_cplx(s, q) for q in ("CaMKII", "CaMKIIp", "CaMKIIp_PP1a") for s in subsets),
+            "M",
+            "CaMKII bound to CaM (all forms)",
+        ),
+        (
+            "total_CaMKII_active",
+            "total_CaMKII_bound + CaMKIIp + CaMKIIp_PP1a",
+            "M",
+            "active CaMKII (CaM-bound or phosphorylated)",
+        ),
         ("totalCaMKII", "total_CaMKII_active + CaMKII", "M", "total CaMKII"),
-        ("CaMKIIbar", "total_CaMKII_active / totalCaMKII", "dimensionless",
-         "active fraction of CaMKII"),  # fmt: skip
-        ("total_CaMKIIp", total(
-            ["CaMKIIp", "CaMKIIp_PP1a"]
-            + [_r_cplx(s, q) for q in ("CaMKIIp", "CaMKIIp_PP1a") for s in subsets]
-        ), "M", "phosphorylated CaMKII (all forms)"),  # fmt: skip
-        ("CaMKIIpbar", "total_CaMKIIp / totalCaMKII", "dimensionless",
-         "phosphorylated fraction of CaMKII"),  # fmt: skip
-        ("autophos_phi", phi, "dimensionless",
-         "Phi(x), x = total_CaMKII_active/totalCaMKII"
-         + ("" if variant == "timescales" else ", clamped at >= 0")),  # fmt: skip
-        ("total_PP2B_bound", total(
-            [_r_cplx(s, "PP2B") for s in subsets] + [_dp_pp2b(s) for s in subsets]
-        ), "M", "PP2B bound to CaM"),  # fmt: skip
+        (
+            "CaMKIIbar",
+            "total_CaMKII_active / totalCaMKII",
+            "dimensionless",
+            "active fraction of CaMKII",
+        ),
+        (
+            "total_CaMKIIp",
+            total(
+                ["CaMKIIp", "CaMKIIp_PP1a"]
+                + [_r_cplx(s, q) for q in ("CaMKIIp", "CaMKIIp_PP1a") for s in subsets]
+            ),
+            "M",
+            "phosphorylated CaMKII (all forms)",
+        ),
+        (
+            "CaMKIIpbar",
+            "total_CaMKIIp / totalCaMKII",
+            "dimensionless",
+            "phosphorylated fraction of CaMKII",
+        ),
+        (
+            "autophos_phi",
+            phi,
+            "dimensionless",
+            "Phi(x), x = total_CaMKII_active/totalCaMKII"
+            + ("" if variant == "timescales" else ", clamped at >= 0"),
+        ),
+        (
+            "total_PP2B_bound",
+            total([_r_cplx(s, "PP2B") for s in subsets] + [_dp_pp2b(s) for s in subsets]),
+            "M",
+            "PP2B bound to CaM",
+        ),
         ("totalPP2B", "total_PP2B_bound + PP2B", "M", "total PP2B"),
-        ("PP2Bbar", "total_PP2B_bound / totalPP2B", "dimensionless",
-         "CaM-bound (active) fraction of PP2B"),  # fmt: skip
-        ("totPP1a", total(["PP1a", "CaMKIIp_PP1a"] + [_r_cplx(s, "CaMKIIp_PP1a") for s in subsets]),
-         "M", "active PP1 (not inhibited by Dp)"),  # fmt: skip
+        (
+            "PP2Bbar",
+            "total_PP2B_bound / totalPP2B",
+            "dimensionless",
+            "CaM-bound (active) fraction of PP2B",
+        ),
+        (
+            "totPP1a",
+            total(["PP1a", "CaMKIIp_PP1a"] + [_r_cplx(s, "CaMKIIp_PP1a") for s in subsets]),
+            "M",
+            "active PP1 (not inhibited by Dp)",
+        ),
         ("totPP1", "totPP1a + PP1a_Dp", "M", "total PP1"),
         ("PP1abar", "totPP1a / totPP1", "dimensionless", "active fraction of PP1"),
-        ("totDp", total(["Dp", "PP1a_Dp"] + [_dp_pp2b(s) for s in subsets]), "M",
-         "phospho-DARPP-32/I-1 (all forms)"),  # fmt: skip
+        (
+            "totDp",
+            total(["Dp", "PP1a_Dp"] + [_dp_pp2b(s) for s in subsets]),
+            "M",
+            "phospho-DARPP-32/I-1 (all forms)",
+        ),
         ("totD", "totDp + D + D_PKA", "M", "total DARPP-32/I-1"),
         ("Dpbar", "totDp / totD", "dimensionless", "phosphorylated fraction of D"),
         ("camR_unbound", total(cam("R", s) for s in subsets), "M", "free R-state CaM"),
-        ("totalcamR", "camR_unbound + total_CaMKII_bound + total_PP2B_bound", "M",
-         "R-state CaM, free and bound"),  # fmt: skip
+        (
+            "totalcamR",
+            "camR_unbound + total_CaMKII_bound + total_PP2B_bound",
+            "M",
+            "R-state CaM, free and bound",
+        ),
         ("totalcamT", total(cam("T", s) for s in subsets), "M", "T-state CaM"),
-        ("Rbar", "totalcamR / (totalcamR + totalcamT)", "dimensionless",
-         "fraction of CaM in the R state"),  # fmt: skip
+        (
+            "Rbar",
+            "totalcamR / (totalcamR + totalcamT)",
+            "dimensionless",
+            "fraction of CaM in the R state",
+        ),
         *[
             (f"cam_ca{n}_total", total(all_cam[n]), "M", f"CaM with {n} Ca bound (all forms)")
             for n in range(5)
         ],
-        ("moles_bound_ca_per_moles_cam",
-         "(4 * cam_ca4_total + 3 * cam_ca3_total + 2 * cam_ca2_total + cam_ca1_total) / cam_total",
-         "dimensionless", "Ca bound per CaM (denominator: the constant cam_total)"),  # fmt: skip
-        ("AMPAR_P_molecules", "AMPAR_P * N_A * Spine", "dimensionless",
-         "phosphorylated AMPAR as a molecule count"),  # fmt: skip
+        (
+            "moles_bound_ca_per_moles_cam",
+            "(4 * cam_ca4_total + 3 * cam_ca3_total + 2 * cam_ca2_total + cam_ca1_total) / cam_total",
+            "dimensionless",
+            "Ca bound per CaM (denominator: the constant cam_total)",
+        ),
+        (
+            "AMPAR_P_molecules",
+            "AMPAR_P * N_A * Spine",
+            "dimensionless",
+            "phosphorylated AMPAR as a molecule count",
+        ),
     ]
     return rules
 
@@ -438,7 +492,9 @@ _UNITS = {
 
 def _ok(code: int, what: str) -> None:
     if code != libsbml.LIBSBML_OPERATION_SUCCESS:
-        raise RuntimeError(f"libsbml failed on {what}: {libsbml.OperationReturnValue_toString(code)}")
+        raise RuntimeError(
+            f"libsbml failed on {what}: {libsbml.OperationReturnValue_toString(code)}"
+        )
 
 
 def _math(formula: str, what: str) -> libsbml.ASTNode:
@@ -605,7 +661,9 @@ def _check_variant(variant: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``--write`` regenerates the shipped files, ``--check`` verifies them."""
-    ap = argparse.ArgumentParser(prog="python -m biochem.spine_pathway", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m biochem.spine_pathway", description=__doc__.split("\n")[0]
+    )
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--write", action="store_true", help="regenerate biochem/data/*.xml")
     g.add_argument("--check", action="store_true", help="exit 1 if a shipped file is stale")

@@ -15,16 +15,16 @@ import re
 import libsbml
 
 __all__ = [
-    "FARADAY_C_PER_MOL",
     "AVOGADRO_PER_MOL",
-    "parse_unit",
-    "same_unit",
-    "unit_definition_to_string",
-    "molecules_to_molar",
+    "FARADAY_C_PER_MOL",
+    "ca_current_to_molar_flux",
     "molar_to_molecules",
     "molecule_flux_to_molar_flux",
-    "ca_current_to_molar_flux",
+    "molecules_to_molar",
+    "parse_unit",
+    "same_unit",
     "um3_to_litre",
+    "unit_definition_to_string",
 ]
 
 FARADAY_C_PER_MOL = 96485.33212  # CODATA 2018

@@ -9,6 +9,7 @@ restarted at every output time, with the package's default tolerances).
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,7 @@ def _run_protocol(pathway, state: bytes, ref, ca_in_of_t) -> np.ndarray:
     ids = list(QUANTITIES.values()) + list(EXTRA.values())
     times = ref["t"]
     out = [inst.values(ids)]
-    for t0, t1 in zip(times[:-1], times[1:]):
+    for t0, t1 in itertools.pairwise(times):
         inst.set("ca_in", ca_in_of_t(0.5 * (t0 + t1)))
         inst.advance_to(t_start + float(t1))
         out.append(inst.values(ids))
@@ -93,8 +94,12 @@ def _compare(out: np.ndarray, ref: dict[str, np.ndarray], label: str) -> dict[st
     errors = {}
     for k, col in enumerate(cols):
         errors[col] = _max_rel(out[:, k], ref[col])
-        np.testing.assert_allclose(out[:, k], ref[col], rtol=REL_TOL, atol=0, err_msg=f"{label} {col}")
-    print(f"\n{label}: max relative deviation " + ", ".join(f"{c} {e:.2e}" for c, e in errors.items()))
+        np.testing.assert_allclose(
+            out[:, k], ref[col], rtol=REL_TOL, atol=0, err_msg=f"{label} {col}"
+        )
+    print(
+        f"\n{label}: max relative deviation " + ", ".join(f"{c} {e:.2e}" for c, e in errors.items())
+    )
     return errors
 
 

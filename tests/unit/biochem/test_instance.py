@@ -185,7 +185,9 @@ def test_integration_error_names_instance_spine_and_time():
     )
     inst = fast.instance("spine_0042", spine=42)
     inst.advance_to(0.001)
-    with pytest.raises(IntegrationError, match=r"instance spine_0042 \(spine 42\).*t = 0\.001 s") as e:
+    with pytest.raises(
+        IntegrationError, match=r"instance spine_0042 \(spine 42\).*t = 0\.001 s"
+    ) as e:
         inst.advance_to(1000.0)
     assert "maximum_num_steps" in str(e.value)
     assert inst.t_s == 0.001  # state unchanged after a failure

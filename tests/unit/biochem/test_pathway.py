@@ -100,7 +100,9 @@ def test_spine_ports_and_units():
 
 
 def test_port_unknown_target_did_you_mean(decay):
-    with pytest.raises(UnknownPortError, match=r"no species, parameter or compartment 'kk'.*did you mean 'k'"):
+    with pytest.raises(
+        UnknownPortError, match=r"no species, parameter or compartment 'kk'.*did you mean 'k'"
+    ):
         Pathway.from_string(decay.sbml, ports={"x": "kk"})
     with pytest.raises(LookupError, match="did you mean 'ca_in'"):
         Pathway.spine(ports={"input": "ca_inn"})

@@ -58,11 +58,13 @@ def test_corrected_differs_in_exactly_the_four_quirks():
     assert changed == {"AMPAR_Dephosphorylation_831"}
     assert "totPP1a" in co["AMPAR_Dephosphorylation_831"].rate
     assert "totPP1 " in ts["AMPAR_Dephosphorylation_831"].rate
-    phi_ts = dict((r[0], r[1]) for r in sp.assignment_rules("timescales"))["autophos_phi"]
-    phi_co = dict((r[0], r[1]) for r in sp.assignment_rules("corrected"))["autophos_phi"]
+    phi_ts = {r[0]: r[1] for r in sp.assignment_rules("timescales")}["autophos_phi"]
+    phi_co = {r[0]: r[1] for r in sp.assignment_rules("corrected")}["autophos_phi"]
     assert phi_co.startswith("piecewise(0,") and not phi_ts.startswith("piecewise")
     doc = libsbml.readSBMLFromString(sp.generate_sbml("corrected"))
-    assert doc.getModel().getCompartment("Spine").getSize() == pytest.approx(sp.SPINE_HEAD_VOLUME_L, rel=1e-14)
+    assert doc.getModel().getCompartment("Spine").getSize() == pytest.approx(
+        sp.SPINE_HEAD_VOLUME_L, rel=1e-14
+    )
     assert sp.SPINE_HEAD_VOLUME_L == pytest.approx(1.08434e-15, rel=1e-5)  # MODEL.md 6.1
 
 

@@ -108,7 +108,7 @@ class Pathway:
                 f"{type(integrator).__name__}"
             )
         self.source = source
-        stripped = text.lstrip()
+        stripped = text.lstrip("\ufeff \t\r\n")  # a UTF-8 byte-order mark is not content
         if not stripped:
             raise InvalidSBMLError(f"{source}: the model text is empty; pass SBML or Antimony")
         if stripped.startswith("<"):

@@ -36,3 +36,22 @@ def test_console_script_runs_as_module():
 def test_packages_are_this_repository():
     # `sync` and `multiscale` are generic names: make sure we test our own (STYLE.md 1)
     assert str(REPO) in sync.__file__
+
+
+def test_inspect_lists_pathway_and_ports(capsys):
+    path = REPO / "biochem" / "data" / "spine_camkii_timescales.xml"
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "129 species" in out and "suggested ports" in out
+    assert "ca_in" in out.split("suggested ports")[1]
+
+
+def test_inspect_bad_inputs_exit_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<sbml><unclosed")
+    for target, words in ((tmp_path / "missing.xml", "does not exist"), (bad, "invalid SBML")):
+        res = subprocess.run([sys.executable, "-m", "multiscale", "inspect", str(target)],
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 2
+        assert words in res.stderr and str(target.name) in res.stderr
+        assert "Traceback" not in res.stderr

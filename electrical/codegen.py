@@ -23,6 +23,9 @@ One step from t_n to t_n + dt, as NEURON's fixed step (fadvance.cpp):
    diagonal; Hines elimination gives dv; v += vmult*dv (vmult 1, or 2 for CN);
 4. with t = t_n + dt and v = v_{n+1}: every mechanism's ``advance`` kernel
    updates its states (concentration mechanisms first, by ``priority``);
+   then, for mechanisms that declare ``diffusion``, one implicit step of
+   longitudinal diffusion of those states (:func:`longitudinal_diffusion_step`;
+   ion concentrations keep their post-``advance`` values, as in NEURON);
 5. recording of the values at t_{n+1}, then delivery of the events with
    time <= t_{n+1} (so that an event at the stop time of one ``advance`` is
    delivered in it, with the weight it had then).
@@ -38,9 +41,74 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
+from numba import njit
+
 from .discretize import CompiledTree
 
-__all__ = ["Layout", "build_layout", "load_step_module", "cache_dir"]
+__all__ = [
+    "Layout",
+    "build_layout",
+    "cache_dir",
+    "load_step_module",
+    "longitudinal_diffusion_step",
+]
+
+
+@njit(cache=True)
+def longitudinal_diffusion_step(c, dcoef, parent, order, area, dx, diag, rhs, dt):
+    """One backward-Euler step of longitudinal diffusion over a tree of segments, in place.
+
+    Solves vol_a (c_a' - c_a)/dt = sum_b Dab (c_b' - c_a')/dist_ab with
+    vol = area*dx, Dab = (D_a area_a + D_b area_b)/2, dist_ab = (dx_a + dx_b)/2
+    (NEURON's LONGITUDINAL_DIFFUSION, nrnoc ldifus), by Hines elimination.
+
+    Parameters
+    ----------
+    c : ndarray
+        Concentrations [mM] of the instances; overwritten with c'.
+    dcoef : ndarray
+        Diffusion coefficient D [um2/ms] per instance.
+    parent : ndarray of int64
+        Index of the neighbouring instance towards the root, or -1.
+    order : ndarray of int64
+        The instances, every parent before its children.
+    area : ndarray
+        Cross-section [um2] per instance.
+    dx : ndarray
+        Segment length [um] per instance.
+    diag, rhs : ndarray
+        Work arrays of the same size.
+    dt : float
+        Time step [ms].
+    """
+    m = c.size
+    for j in range(m):
+        vol = area[j] * dx[j] / dt
+        diag[j] = vol
+        rhs[j] = vol * c[j]
+    for j in range(m):
+        p = parent[j]
+        if p >= 0:
+            g = 0.5 * (dcoef[j] * area[j] + dcoef[p] * area[p]) / (0.5 * (dx[j] + dx[p]))
+            diag[j] += g
+            diag[p] += g
+    for k in range(m - 1, -1, -1):  # eliminate the children (off-diagonal -g)
+        j = order[k]
+        p = parent[j]
+        if p >= 0:
+            g = 0.5 * (dcoef[j] * area[j] + dcoef[p] * area[p]) / (0.5 * (dx[j] + dx[p]))
+            f = g / diag[j]
+            diag[p] -= f * g
+            rhs[p] += f * rhs[j]
+    for k in range(m):  # back-substitution, parents first
+        j = order[k]
+        p = parent[j]
+        if p >= 0:
+            g = 0.5 * (dcoef[j] * area[j] + dcoef[p] * area[p]) / (0.5 * (dx[j] + dx[p]))
+            c[j] = (rhs[j] + g * c[p]) / diag[j]
+        else:
+            c[j] = rhs[j] / diag[j]
 
 
 def cache_dir() -> Path:
@@ -91,6 +159,16 @@ def build_layout(tree: CompiledTree) -> Layout:
                 lay.add_F(f"{cls.name}.area_factor", blk.area_factor) if cls.is_point else -1
             ),
         }
+        if getattr(cls, "diffusion", None) and blk.diff_parent is not None:
+            m = blk.diff_parent.size
+            entry["diff"] = {
+                "parent": lay.add_I(blk.diff_parent),
+                "order": lay.add_I(blk.diff_order),
+                "area": lay.add_F(f"{cls.name}.~diff_area", blk.diff_area),
+                "dx": lay.add_F(f"{cls.name}.~diff_dx", blk.diff_dx),
+                "diag": lay.add_F(f"{cls.name}.~diff_diag", np.zeros(m)),
+                "rhs": lay.add_F(f"{cls.name}.~diff_rhs", np.zeros(m)),
+            }
         lay.blocks.append(entry)
     return lay
 
@@ -109,6 +187,8 @@ def _gen_source(lay: Layout) -> str:
     w("import math")
     w("from numba import njit")
     w("from importlib import import_module")
+    if any("diff" in e for e in lay.blocks):
+        w("from electrical.codegen import longitudinal_diffusion_step as _ld_step")
     for bi, e in enumerate(lay.blocks):
         cls = e["cls"]
         if "<locals>" in cls.__qualname__ or cls.__module__ == "__main__":
@@ -274,6 +354,17 @@ def _gen_source(lay: Layout) -> str:
         w("            i = idx[j]")
         w(f"            res = _m{bi}_advance({args(e, bi, 'advance', 'v[i]')})")
         store_states(e, "            ", "res")
+    # longitudinal diffusion (after every state update, before recording)
+    for bi, e in enumerate(lay.blocks):
+        if "diff" not in e:
+            continue
+        dd = e["diff"]
+        for st, dpar in e["cls"].diffusion.items():
+            w(
+                f"        _ld_step(F[{e['states'][st]}], F[{e['params'][dpar]}], I[{dd['parent']}],"
+                f" I[{dd['order']}], F[{dd['area']}], F[{dd['dx']}], F[{dd['diag']}],"
+                f" F[{dd['rhs']}], dt)"
+            )
     # record
     w("        if nrec > 0 and (g + 1) % rec_every == 0:")
     w("            s = (g + 1) // rec_every - (tick0 // rec_every + 1)")

@@ -33,7 +33,9 @@ from .errors import InternalError, ModelError, TopologyError
 from .mechanisms.base import ION_TABLE, Mechanism, ion_of_variable
 from .morphology import Cell, Location, PointInstance, Section
 
-__all__ = ["CompiledTree", "MechBlock", "compile_tree", "section_geometry"]
+__all__ = [
+    "CompiledTree", "MechBlock", "compile_tree", "diffusion_neighbours", "section_geometry",
+]
 
 ZERO_AREA_UM2 = 1e2  # NEURON's convention for nodes without membrane
 
@@ -113,6 +115,14 @@ class MechBlock:
     instances: list[PointInstance] = field(default_factory=list)
     area_factor: np.ndarray | None = None  # 1e2/area for point processes
     where: list[str] = field(default_factory=list)  # "sec(x)" per instance
+    #: longitudinal diffusion (density mechanisms with ``diffusion``): per instance the
+    #: instance index of the adjacent parent segment that carries the mechanism, or -1;
+    #: a permutation with parents before children; cross-section pi*diam^2/4 [um2];
+    #: L/nseg [um] (:func:`diffusion_neighbours`).
+    diff_parent: np.ndarray | None = None
+    diff_order: np.ndarray | None = None
+    diff_area: np.ndarray | None = None
+    diff_dx: np.ndarray | None = None
 
 
 @dataclass
@@ -367,6 +377,58 @@ class CompiledTreeBuilder:
         return int(sec_centres[key][loc.segment_index()])
 
 
+def _attach_segment(parent: Section | None, x: float) -> tuple[Section, int] | None:
+    """The segment whose node a child attached at ``parent(x)`` connects to, or None.
+
+    x = 1 is the parent's zero-area end node, which joins its last segment;
+    x = 0 is the parent's own connection node (recursively); a root's 0 end
+    is a zero-area root node with no segment.
+    """
+    while parent is not None:
+        if x == 1.0:
+            return parent, parent.nseg - 1
+        if x > 0.0:
+            return parent, Location(parent, x).segment_index()
+        parent, x = parent.parent, parent.parent_x
+    return None
+
+
+def diffusion_neighbours(
+    pairs: list[tuple[Section, int]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Neighbour structure of the instances (section, segment) of one density mechanism.
+
+    Returns ``(parent, order, area_um2, dx_um)``: for each instance the index
+    of the instance on the adjacent segment towards the root if that segment
+    carries the mechanism too, else -1; a permutation of the instances in
+    which every parent precedes its children (by depth); the cross-section
+    pi*diam^2/4 [um2] and the length L/nseg [um] of each instance's segment.
+    """
+    index = {(id(s), j): k for k, (s, j) in enumerate(pairs)}
+    parent = np.full(len(pairs), -1, dtype=np.int64)
+    area = np.empty(len(pairs))
+    dx = np.empty(len(pairs))
+    diams: dict[int, np.ndarray] = {}
+    for k, (sec, j) in enumerate(pairs):
+        if id(sec) not in diams:
+            diams[id(sec)] = section_geometry(sec)[3]
+        area[k] = math.pi * diams[id(sec)][j] ** 2 / 4.0
+        dx[k] = sec.L / sec.nseg
+        up = (sec, j - 1) if j > 0 else _attach_segment(sec.parent, sec.parent_x)
+        if up is not None and (id(up[0]), up[1]) in index:
+            parent[k] = index[(id(up[0]), up[1])]
+    depth = np.zeros(len(pairs), dtype=np.int64)
+    for k in range(len(pairs)):
+        p, n = parent[k], 0
+        while p >= 0:
+            p, n = parent[p], n + 1
+            if n > len(pairs):
+                raise InternalError("diffusion neighbours form a cycle; please report")
+        depth[k] = n
+    order = np.argsort(depth, kind="stable").astype(np.int64)
+    return parent, order, area, dx
+
+
 def _compile_mechanisms(tree: CompiledTree, mech_globals: dict[str, dict[str, float]]) -> None:
     density: dict[str, list[tuple[Section, int]]] = {}
     classes: dict[str, type[Mechanism]] = {}
@@ -436,10 +498,16 @@ def _compile_mechanisms(tree: CompiledTree, mech_globals: dict[str, dict[str, fl
             aux = np.ascontiguousarray(cls.make_aux(tree.celsius, globs, []), dtype=np.float64)
             nodes = np.array([tree.sec_centres[id(s)][j] for s, j in pairs], dtype=np.int64)
             params = {p: np.array([s.mechs[mname][p][j] for s, j in pairs]) for p in cls.params}
+            if "diam" in cls.geometry:  # from the morphology, not from the user
+                geo = {id(s): section_geometry(s)[3] for s, _ in pairs}
+                params["diam"] = np.array([geo[id(s)][j] for s, j in pairs])
             blk = MechBlock(
                 cls, nodes, params, {}, {}, aux,
                 where=[f"{s.name}({(j + 0.5) / s.nseg:g})" for s, j in pairs],
             )
+            if cls.diffusion:
+                (blk.diff_parent, blk.diff_order, blk.diff_area,
+                 blk.diff_dx) = diffusion_neighbours(pairs)
         m = len(nodes)
         blk.states = {s: np.full(m, spec.default) for s, spec in cls.states.items()}
         blk.currents = {c: np.zeros(m) for c in cls.currents}

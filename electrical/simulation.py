@@ -384,6 +384,11 @@ class Simulation:
         cls = next(b.cls for b in self.tree.blocks if b.cls.name == mech)
         if var not in cls.params:
             raise UnknownParameterError(f"set('{what}'): '{var}' is not a parameter of '{mech}'")
+        if var in cls.geometry:
+            raise ModelError(
+                f"set('{what}'): '{var}' of '{mech}' comes from the morphology (segment "
+                f"{var}); change the section's geometry and build a new Simulation"
+            )
         val = cls.params[var].check(value, name)
         self._F[aid][idx] = val
         self._F0[aid][idx] = val

@@ -27,6 +27,33 @@ Kernel signatures (argument *names* are checked when the class is registered):
 ``aux`` is a float64 array that belongs to the mechanism (rate tables,
 played vectors); :meth:`Mechanism.make_aux` builds it at compile time.
 
+Geometry parameters (density mechanisms)
+    ``geometry = ("diam",)`` names parameters that the engine fills, per
+    segment and at compile time, from the morphology instead of from the
+    user (NEURON's ``diam`` read by a mechanism): ``"diam"`` is the segment
+    diameter [um].  They are passed to the kernels like any parameter;
+    values given when painting are replaced, and ``Simulation.set`` refuses them.
+
+Longitudinal diffusion (density mechanisms; NEURON's ``LONGITUDINAL_DIFFUSION``)
+    ``diffusion = {"ca0": "DCa", ...}`` maps a state (a concentration, mM) to
+    the parameter that holds its diffusion coefficient [um2/ms].  Once per
+    step, after every ``advance`` kernel (item 4 above) and before recording,
+    the engine takes one backward-Euler step of
+
+        vol_a (c_a' - c_a)/dt = sum_b Dab (c_b' - c_a')/dist_ab
+
+    over the segments that carry the mechanism, b running over the adjacent
+    segments (parent and children in the cell tree) that also carry it;
+    vol_a = A_a dx_a, Dab = (D_a A_a + D_b A_b)/2 and dist_ab = (dx_a + dx_b)/2,
+    with A = pi diam^2/4 the cross-section [um2] and dx = L/nseg [um] of the
+    segment.  The state is assumed to fill a fixed fraction of the
+    cross-section (NEURON's ``D*diam*diam*vrat`` flux with a ``diam*diam*vrat``
+    compartment): that fraction cancels.  The solve is a tree (Hines-like)
+    elimination, O(n); it conserves sum(vol*c) to round-off.  It changes
+    only the mechanism's own states: ion concentrations written by
+    ``advance`` (e.g. ``cai``) keep their post-``advance`` values until the
+    next ``advance`` (NEURON records and uses them so).
+
 Example
 -------
 >>> import math
@@ -65,6 +92,7 @@ __all__ = [
     "register",
     "define_ion",
     "ION_TABLE",
+    "GEOMETRY_PARAMS",
 ]
 
 
@@ -163,6 +191,9 @@ def ion_of_variable(var: str) -> tuple[str, str]:
 
 # ----------------------------------------------------------------------------- mechanisms
 
+#: Parameters a density mechanism may take from the morphology: name -> unit.
+GEOMETRY_PARAMS: dict[str, str] = {"diam": "um"}
+
 
 def _no_aux(cls, celsius: float, globals_: Mapping[str, float], instances: list) -> np.ndarray:
     return np.zeros(1)
@@ -193,6 +224,10 @@ class Mechanism:
     #: Order of the state updates: lower first.  Concentration mechanisms use -10
     #: so that, as in NEURON, Ca-dependent gates see the new concentration.
     priority: ClassVar[int] = 0
+    #: parameters filled from the morphology per segment (see the module docstring).
+    geometry: ClassVar[tuple[str, ...]] = ()
+    #: longitudinally diffusing states: state -> parameter holding D [um2/ms].
+    diffusion: ClassVar[Mapping[str, str]] = {}
 
     init: ClassVar[Callable | None] = None
     current: ClassVar[Callable | None] = None
@@ -278,6 +313,29 @@ class Mechanism:
             raise ModelError(f"{where}: declares currents but has no current kernel")
         if (cls.states or cls.writes) and cls.advance is None:
             raise ModelError(f"{where}: has states but no advance kernel")
+        for g in cls.geometry:
+            if g not in GEOMETRY_PARAMS or cls.is_point:
+                raise ModelError(
+                    f"{where}: geometry parameter '{g}' is not supported; density mechanisms "
+                    f"may use {sorted(GEOMETRY_PARAMS)}"
+                )
+            if g not in cls.params or cls.params[g].unit != GEOMETRY_PARAMS[g]:
+                raise ModelError(
+                    f"{where}: geometry parameter '{g}' must be declared in params with unit "
+                    f"'{GEOMETRY_PARAMS[g]}'"
+                )
+        for st, dpar in cls.diffusion.items():
+            if cls.is_point:
+                raise ModelError(f"{where}: only density mechanisms can diffuse along the cable")
+            if st not in cls.states:
+                raise ModelError(
+                    f"{where}: diffusing '{st}' is not a state{did_you_mean(st, cls.states)}"
+                )
+            if dpar not in cls.params or cls.params[dpar].unit != "um2/ms":
+                raise ModelError(
+                    f"{where}: the diffusion coefficient of '{st}' must be a parameter in "
+                    f"um2/ms, got {dpar!r}"
+                )
         for kname in ("init", "current", "advance", "receive"):
             kernel = getattr(cls, kname)
             if kernel is None:

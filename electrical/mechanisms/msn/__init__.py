@@ -10,14 +10,17 @@ in the default catalogue:
 - Ca (GHK, :mod:`.ghk`): ``caL``, ``caL13``, ``cat`` (pool ``cal``), ``can``,
   ``caq``, ``car`` (pool ``ca``) (:mod:`.calcium`);
 - K(Ca): ``bkkca``, ``skkca`` (:mod:`.kca`);
-- Ca shells: ``cadyn`` (``ca``), ``caldyn`` (``cal``) (:mod:`.cadyn`).
+- Ca shells: ``cadyn`` (``ca``), ``caldyn`` (``cal``) (:mod:`.cadyn`);
+- spine Ca with radial and longitudinal diffusion, buffer and pump:
+  ``catrack`` (``ca``), ``caltrack`` (``cal``) (:mod:`.catrack`).
 
 It also declares the user ion ``cal`` (:mod:`.ions`).
 """
 
-from . import cadyn, calcium, ghk, ions, kca, potassium, sodium  # noqa: F401  (registration)
+from . import cadyn, calcium, catrack, ghk, ions, kca, potassium, sodium  # noqa: F401  (registration)
 from .cadyn import CaDyn, CalDyn
 from .calcium import CaL, CaL13, CaN, CaQ, CaR, CaT
+from .catrack import CalTrack, CaTrack
 from .ghk import FARADAY_C_PER_MOL, R_J_PER_MOL_K
 from .kca import BKKCa, SKKCa
 from .potassium import Kaf, Kas, Kir, Krp
@@ -34,7 +37,9 @@ __all__ = [
     "CaQ",
     "CaR",
     "CaT",
+    "CaTrack",
     "CalDyn",
+    "CalTrack",
     "Kaf",
     "Kas",
     "Kir",

@@ -45,6 +45,7 @@ import numpy as np
 from numba import njit
 
 from .discretize import CompiledTree
+from .mechanisms.base import ion_of_variable
 
 __all__ = [
     "Layout",
@@ -174,8 +175,6 @@ def build_layout(tree: CompiledTree) -> Layout:
 
 
 def _ion_expr(lay: Layout, var: str) -> str:
-    from .mechanisms.base import ion_of_variable
-
     ion, kind = ion_of_variable(var)
     return f"F[{lay.ion_slot[(ion, kind)]}][i]"
 
@@ -247,7 +246,7 @@ def _gen_source(lay: Layout) -> str:
     w(
         "def run(nsteps, tick0, dt, celsius, cfac, vmult, v, rhs, d, a, b, parent, cm, ncell, F, I,"
         " tclock, ev_time, ev_block, ev_inst, ev_conn, conn_weight, ev_ptr,"
-        " rec_aid, rec_idx, rec_out, rec_every):"
+        " rec_aid, rec_idx, rec_out, rec_every, keep_currents):"
     )
     w("    n = v.size")
     w("    nrec = rec_aid.size")
@@ -285,6 +284,12 @@ def _gen_source(lay: Layout) -> str:
         if kind == "cur":
             w(f"        F[{slot}][:] = 0.0")
     # currents
+    read_ions = {
+        ion_of_variable(r)[0]
+        for e in lay.blocks
+        for r in e["cls"].reads
+        if ion_of_variable(r)[1] == "cur"
+    }
     for bi, e in enumerate(lay.blocks):
         cls = e["cls"]
         if cls.current is None:
@@ -299,14 +304,26 @@ def _gen_source(lay: Layout) -> str:
         w("            i1 = 0.0" + "".join(f" + c1[{q}]" for q in range(len(curs))))
         w("            i0 = 0.0" + "".join(f" + c0[{q}]" for q in range(len(curs))))
         w("            gg = (i1 - i0) / 0.001")
+        # Per-mechanism currents and ion currents nobody reads are stored only
+        # when recorded (keep_currents); ion currents a mechanism reads always.
+        w("            if keep_currents:")
         for q, c in enumerate(curs):
-            w(f"            F[{e['currents'][c]}][j] = c0[{q}]")
+            w(f"                F[{e['currents'][c]}][j] = c0[{q}]")
+
+        def ion_sum(ion, expr):
+            slot = lay.ion_slot[(ion, "cur")]
+            if ion in read_ions:
+                w(f"            F[{slot}][i] += {expr}")
+            else:
+                w("            if keep_currents:")
+                w(f"                F[{slot}][i] += {expr}")
+
         if cls.is_point:
             w(f"            fac = F[{e['area_factor']}][j]")
             for q, c in enumerate(curs):
                 ion = cls.currents[c]
                 if ion is not None:
-                    w(f"            F[{lay.ion_slot[(ion, 'cur')]}][i] += c0[{q}] * fac")
+                    ion_sum(ion, f"c0[{q}] * fac")
             if getattr(cls, "electrode", False):
                 w("            rhs[i] += i0 * fac")
                 w("            d[i] -= gg * fac")
@@ -317,7 +334,7 @@ def _gen_source(lay: Layout) -> str:
             for q, c in enumerate(curs):
                 ion = cls.currents[c]
                 if ion is not None:
-                    w(f"            F[{lay.ion_slot[(ion, 'cur')]}][i] += c0[{q}]")
+                    ion_sum(ion, f"c0[{q}]")
             w("            rhs[i] -= i0")
             w("            d[i] += gg")
     # matrix, solve, update

@@ -237,7 +237,7 @@ class Simulation:
             self.tree.cm, self.tree.ncell, self._F, self._I,
             self._tclock, *ev,
             self._conn_weight if self._conn_weight.size else np.zeros(1), self._ev_ptr,
-            rec_aid, rec_idx, rec_out, every,
+            rec_aid, rec_idx, rec_out, every, self._keep_currents(),
         )
         if nsamp:
             ticks = np.arange(first, last + 1) * every
@@ -249,6 +249,18 @@ class Simulation:
         self.tick += nsteps
 
     # ------------------------------------------------------------------ recording
+    def _keep_currents(self) -> bool:
+        """True when a recorded variable is a mechanism or ion current (stored only then)."""
+        names = self.layout.names_F
+        return any(
+            aid >= 0 and (names[aid].startswith("ion.") and names[aid].endswith(".cur")
+                          or self._is_current_slot(aid))
+            for _, aid, _ in self._traces
+        )
+
+    def _is_current_slot(self, aid: int) -> bool:
+        return any(aid in e["currents"].values() for e in self.layout.blocks)
+
     def _rec_every(self) -> int:
         if not self._traces:
             return 1

@@ -11,7 +11,7 @@ within 0.001 ms (tests/validation/electrical/test_msn_traces.py).
 
 Runtime: about 10 s in mode none (700 ms simulated; add ~30 s once for numba
 to compile the step, cached after); --quick simulates 200 ms (about 3 s).
-Mode all (1504 spines) costs about 2 ms per 0.025-ms step.  The onebranch
+Mode all (1504 spines) costs about 4 ms per 0.025-ms step (benchmarks/msn_step.py).  The onebranch
 and all modes read the published spine positions from
 ../shared/reference/msn (``--positions-dir`` to change).
 

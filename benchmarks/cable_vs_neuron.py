@@ -35,7 +35,9 @@ DT_MS = 0.025
 CELSIUS = 6.3
 
 
-def random_tree_spec(n_segments: int, seed: int = 1) -> list[tuple[str, int, float, float, int, float]]:
+def random_tree_spec(
+    n_segments: int, seed: int = 1
+) -> list[tuple[str, int, float, float, int, float]]:
     """(name, parent index, L [um], diam [um], nseg, parent x) per section; roots have parent -1."""
     rng = np.random.default_rng(seed)
     spec = [("soma", -1, 20.0, 20.0, 1, 0.0)]
@@ -44,8 +46,16 @@ def random_tree_spec(n_segments: int, seed: int = 1) -> list[tuple[str, int, flo
         nseg = int(min(rng.integers(3, 30) | 1, n_segments - total)) or 1
         parent = int(rng.integers(0, len(spec)))
         x = float(rng.choice([1.0, 0.5, rng.uniform(0.05, 0.95)]))
-        spec.append((f"sec{len(spec)}", parent, float(rng.uniform(20, 200)),
-                     float(rng.uniform(0.5, 3.0)), nseg, x))
+        spec.append(
+            (
+                f"sec{len(spec)}",
+                parent,
+                float(rng.uniform(20, 200)),
+                float(rng.uniform(0.5, 3.0)),
+                nseg,
+                x,
+            )
+        )
         total += nseg
     return spec
 
@@ -124,8 +134,10 @@ def main(argv=None) -> int:
     n_seg = 1_001 if args.quick else 10_001
     t_stop = 20.0 if args.quick else 100.0
     results = {}
-    for label, spec in (("unbranched", unbranched_spec(n_seg)),
-                        ("branched", random_tree_spec(n_seg - 1))):
+    for label, spec in (
+        ("unbranched", unbranched_spec(n_seg)),
+        ("branched", random_tree_spec(n_seg - 1)),
+    ):
         ours_s, nseg_o, v_o = time_ours(spec, t_stop, args.repeats)
         nrn_s, nseg_n, v_n = time_neuron(spec, t_stop, args.repeats)
         steps = round(t_stop / DT_MS)
@@ -139,12 +151,16 @@ def main(argv=None) -> int:
             "neuron_ns_per_segment_step": 1e9 * nrn_s / (nseg_n * steps),
             "max_abs_dv_mV": float(np.max(np.abs(v_o - v_n))),
         }
-    print(f"{'model':<12}{'segments':>10}{'ours [s]':>11}{'NEURON [s]':>12}{'ratio':>8}"
-          f"{'ours ns/seg-step':>18}{'NEURON ns/seg-step':>20}{'max|dV| mV':>12}")
+    print(
+        f"{'model':<12}{'segments':>10}{'ours [s]':>11}{'NEURON [s]':>12}{'ratio':>8}"
+        f"{'ours ns/seg-step':>18}{'NEURON ns/seg-step':>20}{'max|dV| mV':>12}"
+    )
     for label, r in results.items():
-        print(f"{label:<12}{r['segments']:>10}{r['ours_s']:>11.3f}{r['neuron_s']:>12.3f}"
-              f"{r['ratio']:>8.3f}{r['ours_ns_per_segment_step']:>18.1f}"
-              f"{r['neuron_ns_per_segment_step']:>20.1f}{r['max_abs_dv_mV']:>12.2e}")
+        print(
+            f"{label:<12}{r['segments']:>10}{r['ours_s']:>11.3f}{r['neuron_s']:>12.3f}"
+            f"{r['ratio']:>8.3f}{r['ours_ns_per_segment_step']:>18.1f}"
+            f"{r['neuron_ns_per_segment_step']:>20.1f}{r['max_abs_dv_mV']:>12.2e}"
+        )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

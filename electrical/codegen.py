@@ -431,8 +431,7 @@ def _mechanism_fingerprint(lay: Layout) -> str:
         mod = e["cls"].__module__
         prefixes.add(mod.rpartition(".")[0] + "." if "." in mod else mod)
     names = sorted(
-        n for n in list(sys.modules)
-        if any(n == p.rstrip(".") or n.startswith(p) for p in prefixes)
+        n for n in list(sys.modules) if any(n == p.rstrip(".") or n.startswith(p) for p in prefixes)
     )
     for name in names:
         mod = sys.modules.get(name)

@@ -34,7 +34,11 @@ from .mechanisms.base import ION_TABLE, Mechanism, ion_of_variable
 from .morphology import Cell, Location, PointInstance, Section
 
 __all__ = [
-    "CompiledTree", "MechBlock", "compile_tree", "diffusion_neighbours", "section_geometry",
+    "CompiledTree",
+    "MechBlock",
+    "compile_tree",
+    "diffusion_neighbours",
+    "section_geometry",
 ]
 
 ZERO_AREA_UM2 = 1e2  # NEURON's convention for nodes without membrane
@@ -147,14 +151,7 @@ class CompiledTree:
 
     def node_of(self, loc: Location) -> int:
         """Node index of a location (NEURON ``node_exact``)."""
-        key = id(loc.section)
-        if key not in self.sec_centres:
-            raise TopologyError(f"{loc} is not part of the simulated model")
-        if loc.x == 0.0:
-            return self.sec_parentnode[key]
-        if loc.x == 1.0:
-            return self.sec_end[key]
-        return int(self.sec_centres[key][loc.segment_index()])
+        return _node_exact(self.sec_centres, self.sec_end, self.sec_parentnode, loc)
 
     def block(self, name: str) -> MechBlock | None:
         for blk in self.blocks:
@@ -173,7 +170,9 @@ def _ordered_sections(cell: Cell) -> list[Section]:
         stack.extend(reversed(sec.children))
     if len(order) != len(cell.sections):
         missing = sorted(s.name for s in cell.sections if s not in order)
-        raise TopologyError(f"cell '{cell.name}': sections not connected to the root: {missing[:5]}")
+        raise TopologyError(
+            f"cell '{cell.name}': sections not connected to the root: {missing[:5]}"
+        )
     return order
 
 
@@ -201,7 +200,7 @@ def compile_tree(
             if sec.parent is None:
                 pnode = ci
             else:
-                pnode = CompiledTreeBuilder.node_exact(
+                pnode = _node_exact(
                     sec_centres, sec_end, sec_parentnode, Location(sec.parent, sec.parent_x)
                 )
             sec_parentnode[id(sec)] = pnode
@@ -275,10 +274,6 @@ def solver_order(parent: np.ndarray, a: np.ndarray, b: np.ndarray, ncell: int):
     multiplies v[c] in row parent; re-rooting swaps them along the re-rooted path.
     """
     n = parent.size
-    # children lists of the original tree
-    order = np.argsort(parent[ncell:], kind="stable") + ncell
-    counts = np.bincount(parent[ncell:], minlength=n)
-    start = np.concatenate([[0], np.cumsum(counts)])
     # coefficient lookup: coef[(row, col)]
     coef: dict[tuple[int, int], float] = {}
     for c in range(ncell, n):
@@ -324,7 +319,6 @@ def solver_order(parent: np.ndarray, a: np.ndarray, b: np.ndarray, ncell: int):
         new_parent[new_i] = inv[p_old]
         new_b[new_i] = coef[(int(old_i), int(p_old))]
         new_a[new_i] = coef[(int(p_old), int(old_i))]
-    del order, start
     return perm, new_parent, new_a, new_b
 
 
@@ -362,19 +356,16 @@ def _centre(comp: list[int], nbrs: list[list[int]]) -> int:
     return path[len(path) // 2]
 
 
-class CompiledTreeBuilder:
-    """Helpers shared by the compiler (kept separate for the split-cell solver)."""
-
-    @staticmethod
-    def node_exact(sec_centres, sec_end, sec_parentnode, loc: Location) -> int:
-        key = id(loc.section)
-        if key not in sec_centres:
-            raise InternalError(f"{loc}: parent compiled after child; please report")
-        if loc.x == 0.0:
-            return sec_parentnode[key]
-        if loc.x == 1.0:
-            return sec_end[key]
-        return int(sec_centres[key][loc.segment_index()])
+def _node_exact(sec_centres, sec_end, sec_parentnode, loc: Location) -> int:
+    """Node index of a location (NEURON ``node_exact``): 0 end, 1 end or segment centre."""
+    key = id(loc.section)
+    if key not in sec_centres:
+        raise TopologyError(f"{loc} is not part of the simulated model")
+    if loc.x == 0.0:
+        return sec_parentnode[key]
+    if loc.x == 1.0:
+        return sec_end[key]
+    return int(sec_centres[key][loc.segment_index()])
 
 
 def _attach_segment(parent: Section | None, x: float) -> tuple[Section, int] | None:
@@ -489,8 +480,15 @@ def _compile_mechanisms(tree: CompiledTree, mech_globals: dict[str, dict[str, fl
                 for p, spec in cls.params.items()
             }
             blk = MechBlock(
-                cls, nodes, params, {}, {}, aux, instances=list(insts),
-                area_factor=1e2 / tree.area[nodes], where=[str(i.location) for i in insts],
+                cls,
+                nodes,
+                params,
+                {},
+                {},
+                aux,
+                instances=list(insts),
+                area_factor=1e2 / tree.area[nodes],
+                where=[str(i.location) for i in insts],
             )
         else:
             # instances in node order: the step loop then walks every array forwards
@@ -502,12 +500,18 @@ def _compile_mechanisms(tree: CompiledTree, mech_globals: dict[str, dict[str, fl
                 geo = {id(s): section_geometry(s)[3] for s, _ in pairs}
                 params["diam"] = np.array([geo[id(s)][j] for s, j in pairs])
             blk = MechBlock(
-                cls, nodes, params, {}, {}, aux,
+                cls,
+                nodes,
+                params,
+                {},
+                {},
+                aux,
                 where=[f"{s.name}({(j + 0.5) / s.nseg:g})" for s, j in pairs],
             )
             if cls.diffusion:
-                (blk.diff_parent, blk.diff_order, blk.diff_area,
-                 blk.diff_dx) = diffusion_neighbours(pairs)
+                (blk.diff_parent, blk.diff_order, blk.diff_area, blk.diff_dx) = (
+                    diffusion_neighbours(pairs)
+                )
         m = len(nodes)
         blk.states = {s: np.full(m, spec.default) for s, spec in cls.states.items()}
         blk.currents = {c: np.zeros(m) for c in cls.currents}

@@ -227,7 +227,9 @@ class Section:
         # NEURON keeps 3-D points in single precision (its Pt3d struct holds floats);
         # rounding them the same way makes areas and resistances identical.
         arr = arr.astype(np.float32).astype(np.float64)
-        arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(arr[:, :3], axis=0), axis=1))])
+        arc = np.concatenate(
+            [[0.0], np.cumsum(np.linalg.norm(np.diff(arr[:, :3], axis=0), axis=1))]
+        )
         if arc[-1] <= 0:
             raise ModelError(f"{self.name}.points: the points span zero length")
         self._points = arr
@@ -412,7 +414,9 @@ class Cell:
                 self.add(child)
         return sec
 
-    def section(self, name: str, *, parent: Section | Location | None = None, **geometry) -> Section:
+    def section(
+        self, name: str, *, parent: Section | Location | None = None, **geometry
+    ) -> Section:
         """Create a section in this cell, optionally connected to ``parent`` (a location)."""
         sec = self.add(Section(name, **geometry))
         if parent is not None:
@@ -425,7 +429,9 @@ class Cell:
             return [self._sections[pattern]]
         return [s for n, s in self._sections.items() if fnmatch.fnmatchcase(n, pattern)]
 
-    def paint(self, pattern: str, mech: str | Mechanism | type[Mechanism], **values) -> list[Section]:
+    def paint(
+        self, pattern: str, mech: str | Mechanism | type[Mechanism], **values
+    ) -> list[Section]:
         """Insert a density mechanism on every section matching ``pattern``."""
         secs = self.select(pattern)
         if not secs:

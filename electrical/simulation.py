@@ -154,7 +154,7 @@ class Simulation:
         self._ev_ptr = np.zeros(1, dtype=np.int64)
         self._ev_arrays = None
         for blk in self.tree.blocks:
-            for j, inst in enumerate(blk.instances):
+            for inst in blk.instances:
                 inst._sim = self
 
     def __repr__(self) -> str:
@@ -202,13 +202,13 @@ class Simulation:
         target = int(round(float(t_stop_ms) / self.dt_ms))
         if abs(target * self.dt_ms - float(t_stop_ms)) > 1e-9 * max(1.0, abs(t_stop_ms)):
             raise ModelError(
-                f"t_stop_ms = {t_stop_ms} ms is not a whole number of steps of dt = "
-                f"{self.dt_ms} ms"
+                f"t_stop_ms = {t_stop_ms} ms is not a whole number of steps of dt = {self.dt_ms} ms"
             )
         nsteps = target - self.tick
         if nsteps < 0:
-            raise SimulationError(f"t_stop_ms = {t_stop_ms} ms is before the current time "
-                                  f"{self.t_ms} ms")
+            raise SimulationError(
+                f"t_stop_ms = {t_stop_ms} ms is before the current time {self.t_ms} ms"
+            )
         if nsteps == 0:
             return
         self._run(nsteps)
@@ -232,12 +232,31 @@ class Simulation:
         ev = self._event_arrays()
         cj = METHODS[self.method] / self.dt_ms
         self._mod.run(
-            nsteps, self.tick, self.dt_ms, self.celsius, 0.001 * cj, METHODS[self.method],
-            self.v, self._rhs, self._d, self.tree.a, self.tree.b, self.tree.parent,
-            self.tree.cm, self.tree.ncell, self._F, self._I,
-            self._tclock, *ev,
-            self._conn_weight if self._conn_weight.size else np.zeros(1), self._ev_ptr,
-            rec_aid, rec_idx, rec_out, every, self._keep_currents(),
+            nsteps,
+            self.tick,
+            self.dt_ms,
+            self.celsius,
+            0.001 * cj,
+            METHODS[self.method],
+            self.v,
+            self._rhs,
+            self._d,
+            self.tree.a,
+            self.tree.b,
+            self.tree.parent,
+            self.tree.cm,
+            self.tree.ncell,
+            self._F,
+            self._I,
+            self._tclock,
+            *ev,
+            self._conn_weight if self._conn_weight.size else np.zeros(1),
+            self._ev_ptr,
+            rec_aid,
+            rec_idx,
+            rec_out,
+            every,
+            self._keep_currents(),
         )
         if nsamp:
             ticks = np.arange(first, last + 1) * every
@@ -253,8 +272,12 @@ class Simulation:
         """True when a recorded variable is a mechanism or ion current (stored only then)."""
         names = self.layout.names_F
         return any(
-            aid >= 0 and (names[aid].startswith("ion.") and names[aid].endswith(".cur")
-                          or self._is_current_slot(aid))
+            aid >= 0
+            and (
+                names[aid].startswith("ion.")
+                and names[aid].endswith(".cur")
+                or self._is_current_slot(aid)
+            )
             for _, aid, _ in self._traces
         )
 
@@ -266,7 +289,9 @@ class Simulation:
             return 1
         return int(np.gcd.reduce([t.every for t, _, _ in self._traces]))
 
-    def _resolve(self, what: str, where: Location | PointInstance | None) -> tuple[int, int, str, str]:
+    def _resolve(
+        self, what: str, where: Location | PointInstance | None
+    ) -> tuple[int, int, str, str]:
         """(array id, index, full name, unit) of a recordable variable."""
         if isinstance(where, PointInstance):
             return self._resolve_point(where, what)
@@ -418,7 +443,7 @@ class Simulation:
         Events are delivered at the step boundary nearest to their time, as in
         NEURON's fixed step; the kernel sees the exact event time.
         """
-        bi, j = self._point_slot(target)
+        self._point_slot(target)  # raises if the target is not in this simulation
         if target.mech.receive is None:
             raise ModelError(f"{target.name} ({target.mech.name}) does not receive events")
         delay = float(delay_ms)
@@ -488,7 +513,11 @@ class Simulation:
     def restore_state(self, blob: bytes) -> None:
         """Restore a state saved by :meth:`save_state` of the same model."""
         st = pickle.loads(blob)
-        if st["n_nodes"] != self.tree.n or len(st["F"]) != len(self._F) or st["dt_ms"] != self.dt_ms:
+        if (
+            st["n_nodes"] != self.tree.n
+            or len(st["F"]) != len(self._F)
+            or st["dt_ms"] != self.dt_ms
+        ):
             raise SimulationError("restore_state: the saved state belongs to a different model")
         self.tick = st["tick"]
         self._tclock[0] = st["tclock"]

@@ -41,8 +41,9 @@ def build(dend_nseg: int, amp_nA: float) -> tuple[Cell, object, object]:
     """The tutorial cell: hh soma (12.6157 um), passive dendrite 200 x 1 um, IClamp at dend(1)."""
     cell = Cell("ball_and_stick")
     soma = cell.section("soma", L=12.6157, diam=12.6157, Ra=100.0, cm=1.0)
-    dend = cell.section("dend", L=200.0, diam=1.0, nseg=dend_nseg, Ra=100.0, cm=1.0,
-                        parent=soma(1.0))
+    dend = cell.section(
+        "dend", L=200.0, diam=1.0, nseg=dend_nseg, Ra=100.0, cm=1.0, parent=soma(1.0)
+    )
     soma.insert("hh", gnabar=0.12, gkbar=0.036, gl=0.0003, el=-54.3)
     dend.insert("pas", g=0.001, e=-65.0)
     cell.place(dend(1.0), IClamp(delay=5.0, dur=1.0, amp=amp_nA))
@@ -81,7 +82,7 @@ def plot(traces, amps, path: str) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, n in zip(axes, (1, REFERENCE_NSEG)):
         for amp, (t, vs, vd) in zip(amps, traces[n]):
-            line, = ax.plot(t, vs, label=f"soma, {amp:g} nA")
+            (line,) = ax.plot(t, vs, label=f"soma, {amp:g} nA")
             ax.plot(t, vd, ls="--", color=line.get_color())
         ax.set_title(f"dend.nseg = {n} (solid soma, dashed dend(0.5))")
         ax.set_xlabel("t [ms]")
@@ -100,8 +101,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     amps = (0.3,) if args.quick else AMPS_NA
     errors, traces = nseg_errors(amps)
-    print(f"mean |error| vs nseg {REFERENCE_NSEG}: nseg 1 = {errors[1]:.11g} mV, "
-          f"nseg 11 = {errors[11]:.12g} mV ({len(amps)} amplitude(s))")
+    print(
+        f"mean |error| vs nseg {REFERENCE_NSEG}: nseg 1 = {errors[1]:.11g} mV, "
+        f"nseg 11 = {errors[11]:.12g} mV ({len(amps)} amplitude(s))"
+    )
     out = Path(args.out) if args.out else None
     if out:
         out.mkdir(parents=True, exist_ok=True)

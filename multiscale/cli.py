@@ -83,8 +83,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     except BiochemError as exc:
         print(f"multiscale inspect: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.pathway}: {len(pw.species)} species, {len(pw.parameters)} parameters, "
-          f"{len(pw.reactions)} reactions, {len(pw.rules)} rules, {len(pw.events)} events")
+    print(
+        f"{args.pathway}: {len(pw.species)} species, {len(pw.parameters)} parameters, "
+        f"{len(pw.reactions)} reactions, {len(pw.rules)} rules, {len(pw.events)} events"
+    )
     print("\ncompartments:")
     for c in pw.compartments:
         print(f"  {c.id:<24} size {c.size:g} {c.unit}")
@@ -110,8 +112,11 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             print(f"  {ev.id}: when {ev.trigger}: {ev.assignments}")
     inputs = [p.id for p in pw.parameters if not p.constant and not p.rule]
     print("\nsuggested ports:")
-    print("  read (species, concentration): " + ", ".join(f"[{s.id}]" for s in pw.species[:8])
-          + (" ..." if len(pw.species) > 8 else ""))
+    print(
+        "  read (species, concentration): "
+        + ", ".join(f"[{s.id}]" for s in pw.species[:8])
+        + (" ..." if len(pw.species) > 8 else "")
+    )
     print("  write (non-constant parameters): " + (", ".join(inputs) if inputs else "none"))
     return 0
 

@@ -1,12 +1,18 @@
 """Mechanism library and plug-in API (see :mod:`electrical.mechanisms.base`).
 
 Importing this package registers the built-in mechanisms in the default
-catalogue: ``pas``, ``hh``, ``IClamp`` and ``PlayCurrent``.
+catalogue: ``pas``, ``hh``, ``IClamp``, ``PlayCurrent``, the synapses
+(``ExpSyn``, ``Exp2Syn``, ``AMPA``, ``NMDA``, ``GABAA``) and the MSN set
+(:mod:`electrical.mechanisms.msn`).
 """
 
-from . import hodgkin1952, pas, stimuli  # noqa: F401  (registration side effects)
-from . import msn  # noqa: F401
-from . import synapses  # noqa: F401
+from . import (  # noqa: F401  (registration side effects)
+    hodgkin1952,
+    msn,
+    pas,
+    stimuli,
+    synapses,
+)
 from .base import (
     ION_TABLE,
     Catalogue,

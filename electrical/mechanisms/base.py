@@ -243,9 +243,7 @@ class Mechanism:
 
     # -- declared interface -------------------------------------------------
     @classmethod
-    def make_aux(
-        cls, celsius: float, globals_: Mapping[str, float], instances: list
-    ) -> np.ndarray:
+    def make_aux(cls, celsius: float, globals_: Mapping[str, float], instances: list) -> np.ndarray:
         """Build the mechanism's ``aux`` array (tables, played data); default: unused."""
         return _no_aux(cls, celsius, globals_, instances)
 
@@ -419,8 +417,7 @@ class Catalogue:
             return self._mechs[name]
         except KeyError:
             raise UnknownMechanismError(
-                f"no mechanism '{name}' in catalogue '{self.name}'"
-                f"{did_you_mean(name, self._mechs)}"
+                f"no mechanism '{name}' in catalogue '{self.name}'{did_you_mean(name, self._mechs)}"
             ) from None
 
     get = __getitem__

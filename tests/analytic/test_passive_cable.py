@@ -44,8 +44,12 @@ ORDER_TOL = 0.2
 
 def v_steady(x_um):
     # nA * MOhm = mV
-    return I0_NA * R_A_MOHM_PER_UM * LAMBDA_UM * np.cosh((L_UM - x_um) / LAMBDA_UM) / math.sinh(
-        L_UM / LAMBDA_UM
+    return (
+        I0_NA
+        * R_A_MOHM_PER_UM
+        * LAMBDA_UM
+        * np.cosh((L_UM - x_um) / LAMBDA_UM)
+        / math.sinh(L_UM / LAMBDA_UM)
     )
 
 

@@ -27,8 +27,9 @@ def test_usage_errors_exit_2():
 
 
 def test_console_script_runs_as_module():
-    res = subprocess.run([sys.executable, "-m", "multiscale", "info"], capture_output=True,
-                         text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "multiscale", "info"], capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0 and "numba" in res.stdout
     assert "Traceback" not in res.stderr
 
@@ -50,8 +51,12 @@ def test_inspect_bad_inputs_exit_2_without_traceback(tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_text("<sbml><unclosed")
     for target, words in ((tmp_path / "missing.xml", "does not exist"), (bad, "invalid SBML")):
-        res = subprocess.run([sys.executable, "-m", "multiscale", "inspect", str(target)],
-                             capture_output=True, text=True, timeout=300)
+        res = subprocess.run(
+            [sys.executable, "-m", "multiscale", "inspect", str(target)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert res.returncode == 2
         assert words in res.stderr and str(target.name) in res.stderr
         assert "Traceback" not in res.stderr

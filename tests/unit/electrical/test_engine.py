@@ -99,7 +99,9 @@ def test_point_parameter_change_between_advances():
 def test_per_segment_values_and_runtime_set():
     cell, soma, dend, _ = _cell(nseg=4)
     dend.set("pas.g", lambda x: 1e-4 * (1 + x))
-    np.testing.assert_allclose(dend.get("pas.g"), 1e-4 * (1 + np.array([0.125, 0.375, 0.625, 0.875])))
+    np.testing.assert_allclose(
+        dend.get("pas.g"), 1e-4 * (1 + np.array([0.125, 0.375, 0.625, 0.875]))
+    )
     sim = Simulation(cell)
     g = sim.record("pas.g", dend(0.9))
     sim.initialize(-65)

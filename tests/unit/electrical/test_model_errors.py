@@ -23,9 +23,20 @@ from electrical import (
 )
 
 
-@pytest.mark.parametrize("field,value", [("L", 0), ("L", -5), ("diam", 0), ("diam", -1),
-                                         ("Ra", 0), ("cm", -1), ("L", math.nan),
-                                         ("diam", math.inf), ("L", "long")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("L", 0),
+        ("L", -5),
+        ("diam", 0),
+        ("diam", -1),
+        ("Ra", 0),
+        ("cm", -1),
+        ("L", math.nan),
+        ("diam", math.inf),
+        ("L", "long"),
+    ],
+)
 def test_bad_geometry_names_section_and_value(field, value):
     with pytest.raises(ModelError, match=rf"dend\.{field}"):
         Section("dend", **{field: value})
@@ -98,7 +109,9 @@ def test_bad_dt_method_and_unknown_record():
     with pytest.raises(ModelError, match="did you mean 'crank_nicolson'"):
         Simulation(cell, method="crank_nicholson")
     sim = Simulation(cell)
-    with pytest.raises(UnknownVariableError, match="mechanism 'pas' has no variable 'gg'; did you mean 'g'"):
+    with pytest.raises(
+        UnknownVariableError, match="mechanism 'pas' has no variable 'gg'; did you mean 'g'"
+    ):
         sim.record("pas.gg", soma(0.5))
     with pytest.raises(UnknownVariableError, match="'hh' is not present"):
         sim.record("hh.m", soma(0.5))

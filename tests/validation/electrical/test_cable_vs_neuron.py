@@ -42,14 +42,30 @@ def random_tree(n_sections: int, seed: int, active: bool):
         if parent == 0 and x == 0.0:
             x = 1.0
         mech = "hh" if (active and rng.random() < 0.5) else "pas"
-        secs.append((f"s{k}", parent, x, float(rng.uniform(10, 150)),
-                     float(rng.uniform(0.4, 4.0)), int(rng.integers(1, 10)), mech))
+        secs.append(
+            (
+                f"s{k}",
+                parent,
+                x,
+                float(rng.uniform(10, 150)),
+                float(rng.uniform(0.4, 4.0)),
+                int(rng.integers(1, 10)),
+                mech,
+            )
+        )
     stims = []
     for _ in range(3):
         sec = int(rng.integers(0, n_sections))
         x = float(rng.choice([0.0, 1.0, rng.uniform(0, 1)]))
-        stims.append((sec, x, float(rng.uniform(1, 5)), float(rng.uniform(2, 15)),
-                      float(rng.uniform(0.05, 0.6) * (1 if active else rng.choice([-1, 1])))))
+        stims.append(
+            (
+                sec,
+                x,
+                float(rng.uniform(1, 5)),
+                float(rng.uniform(2, 15)),
+                float(rng.uniform(0.05, 0.6) * (1 if active else rng.choice([-1, 1]))),
+            )
+        )
     return secs, stims
 
 
@@ -107,8 +123,9 @@ def spike_times(t, v, thresh=0.0):
 
 def _record_sites(secs, seed):
     rng = np.random.default_rng(seed + 1000)
-    sites = [(0, 0.5)] + [(int(rng.integers(0, len(secs))), float(rng.uniform(0, 1)))
-                          for _ in range(5)]
+    sites = [(0, 0.5)] + [
+        (int(rng.integers(0, len(secs))), float(rng.uniform(0, 1))) for _ in range(5)
+    ]
     return sites + [(len(secs) - 1, 1.0), (1, 0.0)]
 
 

@@ -2,7 +2,7 @@
 
 Reference values are the published equations and tables of the MSN model
 (Wolf et al. 2005; Mattioni & Le Novere 2013) as written in
-/work/shared/reference/msn/MODEL.md sections 3.0-3.2, re-typed here
+../shared/reference/msn/MODEL.md sections 3.0-3.2, re-typed here
 independently of the mechanism modules.  Kernels are the real numba ones.
 """
 

@@ -149,6 +149,7 @@ class Section:
         self.children: list[Section] = []
         self.mechs: dict[str, dict[str, np.ndarray]] = {}
         self.ion_values: dict[str, float] = {}
+        self._classes: dict[str, type[Mechanism]] = {}
         self._points: np.ndarray | None = None
         self._nseg = 1
         self.nseg = nseg
@@ -305,16 +306,11 @@ class Section:
                 slot[p] = np.full(self.nseg, checked[p])
             elif p not in slot:
                 slot[p] = np.full(self.nseg, spec.default)
-        self._mech_classes()[cls.name] = cls
+        self._classes[cls.name] = cls
         return self
 
-    def _mech_classes(self) -> dict[str, type[Mechanism]]:
-        if not hasattr(self, "_classes"):
-            self._classes: dict[str, type[Mechanism]] = {}
-        return self._classes
-
     def mechanism_class(self, name: str) -> type[Mechanism]:
-        return self._mech_classes()[name]
+        return self._classes[name]
 
     def has(self, mech: str) -> bool:
         return mech in self.mechs
@@ -325,8 +321,15 @@ class Section:
         Ion settings use the ion variable name: ``sec.set("ek", -90)``.
         """
         if "." not in path:
-            ion_of_variable(path)  # raises with did-you-mean
-            self.ion_values[path] = float(value)  # type: ignore[arg-type]
+            ion, kind = ion_of_variable(path)  # raises with did-you-mean
+            unit = "mV" if kind == "e" else "mM"
+            try:
+                val = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ModelError(f"{self.name}.{path} = {value!r} is not a number [{unit}]") from None
+            if not math.isfinite(val) or (kind in ("i", "o") and val < 0):
+                raise ModelError(f"{self.name}.{path} = {value!r} {unit} is not a valid value")
+            self.ion_values[path] = val
             return
         mech, _, param = path.partition(".")
         if mech not in self.mechs:

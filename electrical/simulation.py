@@ -199,7 +199,13 @@ class Simulation:
         """Integrate to ``t_stop_ms`` (rounded to a whole number of steps) in compiled code."""
         if not self._initialized:
             raise SimulationError("call initialize(v_init_mV) before advance()")
-        target = int(round(float(t_stop_ms) / self.dt_ms))
+        try:
+            t_stop_ms = float(t_stop_ms)
+        except (TypeError, ValueError):
+            raise ModelError(f"t_stop_ms = {t_stop_ms!r} is not a number [ms]") from None
+        if not math.isfinite(t_stop_ms):
+            raise ModelError(f"t_stop_ms = {t_stop_ms} ms is not finite")
+        target = int(round(t_stop_ms / self.dt_ms))
         if abs(target * self.dt_ms - float(t_stop_ms)) > 1e-9 * max(1.0, abs(t_stop_ms)):
             raise ModelError(
                 f"t_stop_ms = {t_stop_ms} ms is not a whole number of steps of dt = {self.dt_ms} ms"

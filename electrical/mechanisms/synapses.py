@@ -61,26 +61,16 @@ from typing import ClassVar
 import numpy as np
 from numba import njit
 
-from .base import ION_TABLE, Param, PointProcess, define_ion, register
+from .base import Param, PointProcess, register
+from .msn.ions import CAL
 from .numerics import build_table, exp_euler_gate, table_lookup
 
 __all__ = ["AMPA", "GABAA", "NMDA", "Exp2Syn", "ExpSyn", "exp2syn_factor", "mg_block"]
 
 
-def _cal_ion():
-    """The MSN model's second calcium pool ``cal`` (valence 2; MODEL.md section 4.1).
-
-    The channel package declares the same ion, possibly first and with its own
-    default ``ecal``; the synapses never read ``ecal`` (linear driving force to
-    ``e``), so an existing valence-2 declaration is used as it is.
-    """
-    ion = ION_TABLE.get("cal")
-    if ion is not None and ion.valence == 2:
-        return ion
-    return define_ion("cal", valence=2, ci_mM=1e-3, co_mM=5.0, e_mV=0.0)
-
-
-CAL_ION = _cal_ion()
+# The MSN model's second calcium pool ``cal`` (MODEL.md 4.1) is declared once,
+# in msn/ions.py; the synapses write its current ``ical``.
+CAL_ION = CAL
 
 _POS_TAU = (1e-9, 1e9)  # NEURON's declared range for synaptic time constants [ms]
 

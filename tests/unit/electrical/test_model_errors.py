@@ -152,3 +152,19 @@ def test_points_shape_checked():
         Section("s", points=np.zeros((1, 4)))
     with pytest.raises(ModelError, match="points"):
         Section("s", points=[[0, 0, 0]])
+
+
+def test_non_numbers_for_ion_values_and_stop_time():
+    cell = Cell("c")
+    soma = cell.section("soma", L=10, diam=10)
+    soma.insert("pas")
+    with pytest.raises(ModelError, match=r"soma\.ek = 'x' is not a number \[mV\]"):
+        soma.set("ek", "x")
+    with pytest.raises(ModelError, match=r"soma\.cai = -1"):
+        soma.set("cai", -1)
+    sim = Simulation(cell)
+    sim.initialize(-65)
+    with pytest.raises(ModelError, match="t_stop_ms = 'ten' is not a number"):
+        sim.advance("ten")
+    with pytest.raises(ModelError, match="not finite"):
+        sim.advance(math.inf)

@@ -30,7 +30,7 @@ from .mechanisms import (
     register,
 )
 from .morphology import Cell, Location, PointInstance, Section
-from .simulation import METHODS, Connection, Simulation, Trace
+from .simulation import METHODS, Connection, Integral, Simulation, Trace
 
 __all__ = [
     "events",
@@ -40,6 +40,7 @@ __all__ = [
     "PointInstance",
     "Simulation",
     "Trace",
+    "Integral",
     "Connection",
     "METHODS",
     "Param",

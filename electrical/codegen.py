@@ -17,7 +17,8 @@ One step from t_n to t_n + dt, as NEURON's fixed step (fadvance.cpp):
    being NEURON's clock, a running sum of half steps;
 2. with t = t_n + dt/2: every mechanism adds its current i(v_n) to the
    right-hand side and di/dv = (i(v + 0.001) - i(v))/0.001 to the diagonal;
-   point-process currents are scaled by 1e2/area;
+   point-process currents are scaled by 1e2/area; integrals
+   (:meth:`electrical.Simulation.integrate`) add these step values;
 3. axial currents enter the right-hand side; capacitance (cm*cfac, cfac =
    0.001*cj, cj = 1/dt for backward Euler, 2/dt for Crank-Nicolson) and axial terms the
    diagonal; Hines elimination gives dv; v += vmult*dv (vmult 1, or 2 for CN);
@@ -246,9 +247,11 @@ def _gen_source(lay: Layout) -> str:
     w(
         "def run(nsteps, tick0, dt, celsius, cfac, vmult, v, rhs, d, a, b, parent, cm, ncell, F, I,"
         " tclock, ev_time, ev_block, ev_inst, ev_conn, conn_weight, ev_ptr,"
-        " rec_aid, rec_idx, rec_out, rec_every, keep_currents):"
+        " rec_aid, rec_idx, rec_out, rec_every, keep_currents, acc_aid, acc_idx, acc_w, acc_slot,"
+        " acc_out):"
     )
     w("    n = v.size")
+    w("    nacc = acc_aid.size")
     w("    nrec = rec_aid.size")
     w("    nev = ev_time.size")
     w("    for k in range(nsteps):")
@@ -337,6 +340,13 @@ def _gen_source(lay: Layout) -> str:
                     ion_sum(ion, f"c0[{q}]")
             w("            rhs[i] -= i0")
             w("            d[i] += gg")
+    # integrals: the values this step's currents were computed with (t_n + dt/2)
+    w("        for r in range(nacc):")
+    w("            aid = acc_aid[r]")
+    w("            if aid < 0:")
+    w("                acc_out[acc_slot[r]] += v[acc_idx[r]] * acc_w[r]")
+    w("            else:")
+    w("                acc_out[acc_slot[r]] += F[aid][acc_idx[r]] * acc_w[r]")
     # matrix, solve, update
     w("        for i in range(ncell, n):")
     w("            p = parent[i]")

@@ -34,7 +34,7 @@ from .errors import (
 from .mechanisms.base import ION_TABLE, ion_of_variable
 from .morphology import Cell, Location, PointInstance
 
-__all__ = ["Simulation", "Trace", "Connection", "METHODS"]
+__all__ = ["Simulation", "Trace", "Integral", "Connection", "METHODS"]
 
 #: Integration methods: NEURON ``secondorder`` 0 (backward Euler) and 2 (Crank-Nicolson).
 METHODS = {"backward_euler": 1.0, "crank_nicolson": 2.0}
@@ -62,6 +62,40 @@ class Trace:
         return f"<Trace name={self.name} unit={self.unit} n_samples={self.values.size}>"
 
 
+class Integral:
+    """A running time integral of a weighted sum of model variables.
+
+    Each step adds ``sum_k weight_k * value_k * dt`` with the values the step's
+    currents were computed with (v_n, and the currents at t_n + dt/2), so an
+    integral of an ion current is exactly the charge the concentration
+    mechanisms received.  ``total`` counts from :meth:`Simulation.initialize`;
+    :meth:`take` returns what accumulated since the previous ``take`` and
+    starts a new interval.  Units: the terms' unit times ms times the weights'.
+    """
+
+    def __init__(self, sim: Simulation, slot: int, names: list[str], unit: str):
+        self._sim = sim
+        self.slot = slot
+        self.names = names
+        self.unit = unit
+        self._taken = 0.0
+
+    @property
+    def total(self) -> float:
+        """The integral since initialize [unit * ms]."""
+        return float(self._sim._acc_out[self.slot]) * self._sim.dt_ms
+
+    def take(self) -> float:
+        """The integral since the previous ``take`` (or initialize) [unit * ms]."""
+        now = float(self._sim._acc_out[self.slot])
+        delta = now - self._taken
+        self._taken = now
+        return delta * self._sim.dt_ms
+
+    def __repr__(self) -> str:
+        return f"<Integral of {' + '.join(self.names)} total={self.total:g} {self.unit}*ms>"
+
+
 class Connection:
     """Input events to one point process; ``weight`` may change between advances."""
 
@@ -81,6 +115,12 @@ class Connection:
         if not math.isfinite(value):
             raise ModelError(f"connection to {self.target.name}: weight {value} is not finite")
         self._sim._conn_weight[self.index] = value
+
+    @property
+    def arrival_times_ms(self) -> np.ndarray:
+        """Sorted times [ms] at which this connection's events reach the target (spike + delay)."""
+        times = [e[0] for e in self._sim._events if e[3] == self.index]
+        return np.sort(np.asarray(times, dtype=float))
 
     def __repr__(self) -> str:
         return f"<Connection target={self.target.name} weight={self.weight:g}>"
@@ -146,6 +186,9 @@ class Simulation:
         self._tclock = np.zeros(1)  # NEURON's running-sum clock [ms]
         self._initialized = False
         self._traces: list[tuple[Trace, int, int]] = []
+        self._acc_terms: list[tuple[int, int, float, int]] = []  # (aid, idx, weight, slot)
+        self._acc_out = np.zeros(0)
+        self._integrals: list[Integral] = []
         # events
         self._conn_weight = np.zeros(0)
         self._connections: list[Connection] = []
@@ -186,6 +229,9 @@ class Simulation:
         self._mod.initialize(0.0, self.v, self._F, self._I, self.celsius)
         self._initialized = True
         self._ev_dirty = True
+        self._acc_out[:] = 0.0
+        for integral in self._integrals:
+            integral._taken = 0.0
         for trace, aid, idx in self._traces:
             trace._chunks.clear()
             trace._t.clear()
@@ -236,6 +282,14 @@ class Simulation:
         rec_aid = np.array([aid for _, aid, _ in self._traces], dtype=np.int64)
         rec_idx = np.array([idx for _, _, idx in self._traces], dtype=np.int64)
         ev = self._event_arrays()
+        terms = self._acc_terms
+        acc = (
+            np.array([t[0] for t in terms], dtype=np.int64),
+            np.array([t[1] for t in terms], dtype=np.int64),
+            np.array([t[2] for t in terms], dtype=np.float64),
+            np.array([t[3] for t in terms], dtype=np.int64),
+            self._acc_out if self._acc_out.size else np.zeros(1),
+        )
         cj = METHODS[self.method] / self.dt_ms
         self._mod.run(
             nsteps,
@@ -263,6 +317,7 @@ class Simulation:
             rec_out,
             every,
             self._keep_currents(),
+            *acc,
         )
         if nsamp:
             ticks = np.arange(first, last + 1) * every
@@ -277,6 +332,7 @@ class Simulation:
     def _keep_currents(self) -> bool:
         """True when a recorded variable is a mechanism or ion current (stored only then)."""
         names = self.layout.names_F
+        aids = [aid for _, aid, _ in self._traces] + [t[0] for t in self._acc_terms]
         return any(
             aid >= 0
             and (
@@ -284,7 +340,7 @@ class Simulation:
                 and names[aid].endswith(".cur")
                 or self._is_current_slot(aid)
             )
-            for _, aid, _ in self._traces
+            for aid in aids
         )
 
     def _is_current_slot(self, aid: int) -> bool:
@@ -407,6 +463,44 @@ class Simulation:
         self._traces.append((trace, aid, idx))
         return trace
 
+    def integrate(self, terms, where: Location | PointInstance | None = None) -> Integral:
+        """A running time integral of one variable or of a weighted sum of variables.
+
+        ``integrate("ica", head(0.5))`` integrates one variable; a list of
+        ``(what, where, weight)`` integrates ``sum weight * what``, e.g. the
+        calcium current of a spine head times its area [mA/cm2 * um2 * ms].
+        All terms must have the same unit.  See :class:`Integral`.
+        """
+        if isinstance(terms, str):
+            terms = [(terms, where, 1.0)]
+        elif where is not None:
+            raise ModelError("integrate(terms, where): give where only with a single variable")
+        resolved = []
+        units = set()
+        for term in terms:
+            try:
+                what, loc, weight = term
+            except (TypeError, ValueError):
+                raise ModelError(
+                    f"integrate: each term must be (what, where, weight), got {term!r}"
+                ) from None
+            weight = float(weight)
+            if not math.isfinite(weight):
+                raise ModelError(f"integrate: weight {weight} of '{what}' is not finite")
+            aid, idx, name, unit = self._resolve(what, loc)
+            resolved.append((aid, idx, weight, name))
+            units.add(unit)
+        if not resolved:
+            raise ModelError("integrate: no terms given")
+        if len(units) > 1:
+            raise ModelError(f"integrate: the terms have different units {sorted(units)}")
+        slot = self._acc_out.size
+        self._acc_out = np.append(self._acc_out, 0.0)
+        self._acc_terms.extend((aid, idx, weight, slot) for aid, idx, weight, _ in resolved)
+        integral = Integral(self, slot, [r[3] for r in resolved], units.pop())
+        self._integrals.append(integral)
+        return integral
+
     # ------------------------------------------------------------------ parameters
     def _point_param(self, inst: PointInstance, name: str) -> float:
         bi, j = self._point_slot(inst)
@@ -512,6 +606,8 @@ class Simulation:
                 "F": [x.copy() for x in self._F],
                 "conn_weight": self._conn_weight.copy(),
                 "events": list(self._events),
+                "acc_out": self._acc_out.copy(),
+                "acc_taken": [i._taken for i in self._integrals],
                 "n_nodes": self.tree.n,
             }
         )
@@ -532,5 +628,13 @@ class Simulation:
             a[:] = b
         self._conn_weight = st["conn_weight"].copy()
         self._events = list(st["events"])
+        if len(st["acc_taken"]) != len(self._integrals):
+            raise SimulationError(
+                f"restore_state: the saved state has {len(st['acc_taken'])} integrals, this "
+                f"simulation {len(self._integrals)}; create the same integrals before restoring"
+            )
+        self._acc_out[:] = st["acc_out"]
+        for integral, taken in zip(self._integrals, st["acc_taken"]):
+            integral._taken = taken
         self._ev_dirty = True
         self._initialized = True

@@ -193,3 +193,49 @@ def test_repr_forms():
     assert repr(cell).startswith("<Cell name=c n_sections=2 n_segments=6")
     assert repr(sim).startswith("<Simulation n_cells=1")
     assert "IClamp[0]" in repr(stim)
+
+
+# An integral is the same sum of the same step values as the recorded trace;
+# only the order of additions differs.
+INTEGRAL_ROUNDOFF = 1e-12
+
+
+def test_integral_equals_sum_of_recorded_step_values():
+    cell, soma, dend, stim = _cell()
+    sim = Simulation(cell, dt_ms=0.025, celsius=6.3)
+    ina = sim.record("ina", soma(0.5))
+    i_stim = sim.record("i", stim)
+    area = float(sim.tree.area[sim.tree.node_of(soma(0.5))])
+    q_na = sim.integrate([("ina", soma(0.5), area), ("ina", soma(0.5), area)])
+    q_stim = sim.integrate("i", stim)
+    sim.initialize(-65.0)
+    sim.advance(10.0)
+    first = q_na.take()
+    sim.advance(25.0)
+    second = q_na.take()
+    expected = 2 * area * float(np.sum(ina.values[1:])) * sim.dt_ms
+    assert first + second == pytest.approx(expected, rel=INTEGRAL_ROUNDOFF)
+    assert q_na.total == pytest.approx(expected, rel=INTEGRAL_ROUNDOFF)
+    assert first != 0.0 and second != 0.0
+    # IClamp of 0.3 nA for 20 ms: 6 pC, recorded and integrated alike
+    assert q_stim.total == pytest.approx(float(np.sum(i_stim.values[1:])) * sim.dt_ms,
+                                         rel=INTEGRAL_ROUNDOFF)
+    assert q_stim.total == pytest.approx(0.3 * 20.0, rel=1e-9)  # electrode current, inward +
+
+
+def test_integral_survives_save_restore_and_rejects_bad_terms():
+    cell, soma, dend, stim = _cell()
+    sim = Simulation(cell, dt_ms=0.025, celsius=6.3)
+    q = sim.integrate("ina", soma(0.5))
+    sim.initialize(-65.0)
+    sim.advance(5.0)
+    blob = sim.save_state()
+    sim.advance(10.0)
+    after = q.total
+    sim.restore_state(blob)
+    sim.advance(10.0)
+    assert q.total == after
+    with pytest.raises(ModelError, match="different units"):
+        sim.integrate([("ina", soma(0.5), 1.0), ("v", soma(0.5), 1.0)])
+    with pytest.raises(ModelError, match="what, where, weight"):
+        sim.integrate([("ina", soma(0.5))])

@@ -30,7 +30,7 @@ from .mechanisms import (
     register,
 )
 from .morphology import Cell, Location, PointInstance, Section
-from .simulation import METHODS, Connection, Integral, Simulation, Trace
+from .simulation import METHODS, Connection, Integral, Probe, Simulation, Trace
 
 __all__ = [
     "events",
@@ -41,6 +41,7 @@ __all__ = [
     "Simulation",
     "Trace",
     "Integral",
+    "Probe",
     "Connection",
     "METHODS",
     "Param",

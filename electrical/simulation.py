@@ -34,7 +34,7 @@ from .errors import (
 from .mechanisms.base import ION_TABLE, ion_of_variable
 from .morphology import Cell, Location, PointInstance
 
-__all__ = ["Simulation", "Trace", "Integral", "Connection", "METHODS"]
+__all__ = ["Simulation", "Trace", "Integral", "Probe", "Connection", "METHODS"]
 
 #: Integration methods: NEURON ``secondorder`` 0 (backward Euler) and 2 (Crank-Nicolson).
 METHODS = {"backward_euler": 1.0, "crank_nicolson": 2.0}
@@ -94,6 +94,50 @@ class Integral:
 
     def __repr__(self) -> str:
         return f"<Integral of {' + '.join(self.names)} total={self.total:g} {self.unit}*ms>"
+
+
+class Probe:
+    """Current values of a fixed list of model variables, read without copying the model.
+
+    Create with :meth:`Simulation.probe`; ``values()`` returns them as one array
+    (cheap enough to call at every exchange of a co-simulation).
+    """
+
+    def __init__(self, sim: Simulation, terms: list[tuple[int, int]], names: list[str],
+                 units: list[str]):  # fmt: skip
+        self._sim = sim
+        self.names = names
+        self.units = units
+        self._v_idx = np.array([i for a, i in terms if a < 0], dtype=np.int64)
+        self._v_pos = np.array([k for k, (a, _) in enumerate(terms) if a < 0], dtype=np.int64)
+        groups: dict[int, list[tuple[int, int]]] = {}
+        for k, (a, i) in enumerate(terms):
+            if a >= 0:
+                groups.setdefault(a, []).append((k, i))
+        self._groups = [
+            (
+                a,
+                np.array([k for k, _ in g], dtype=np.int64),
+                np.array([i for _, i in g], dtype=np.int64),
+            )
+            for a, g in groups.items()
+        ]
+        self._n = len(terms)
+
+    def values(self) -> np.ndarray:
+        """The variables' values now, in the order given."""
+        out = np.empty(self._n)
+        if self._v_idx.size:
+            out[self._v_pos] = self._sim.v[self._v_idx]
+        for aid, pos, idx in self._groups:
+            out[pos] = self._sim._F[aid][idx]
+        return out
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __repr__(self) -> str:
+        return f"<Probe of {self._n} variables>"
 
 
 class Connection:
@@ -462,6 +506,24 @@ class Simulation:
             trace._t.append(np.array([self.t_ms]))
         self._traces.append((trace, aid, idx))
         return trace
+
+    def probe(self, terms) -> Probe:
+        """Read the current values of variables: a list of ``(what, where)`` pairs.
+
+        ``sim.probe([("cai", head(0.5)), ("cali", head(0.5))]).values()`` returns
+        both concentrations now [mM].  Names as in :meth:`record`.
+        """
+        resolved, names, units = [], [], []
+        for term in terms:
+            try:
+                what, loc = term
+            except (TypeError, ValueError):
+                raise ModelError(f"probe: each term must be (what, where), got {term!r}") from None
+            aid, idx, name, unit = self._resolve(what, loc)
+            resolved.append((aid, idx))
+            names.append(name)
+            units.append(unit)
+        return Probe(self, resolved, names, units)
 
     def integrate(self, terms, where: Location | PointInstance | None = None) -> Integral:
         """A running time integral of one variable or of a weighted sum of variables.

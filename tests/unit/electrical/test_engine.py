@@ -239,3 +239,18 @@ def test_integral_survives_save_restore_and_rejects_bad_terms():
         sim.integrate([("ina", soma(0.5), 1.0), ("v", soma(0.5), 1.0)])
     with pytest.raises(ModelError, match="what, where, weight"):
         sim.integrate([("ina", soma(0.5))])
+
+
+def test_probe_reads_the_current_values():
+    cell, soma, dend, stim = _cell()
+    sim = Simulation(cell, dt_ms=0.025, celsius=6.3)
+    probe = sim.probe([("v", dend(0.5)), ("hh.m", soma(0.5)), ("v", soma(0.5)), ("ena", soma(0.5))])
+    v_d = sim.record("v", dend(0.5))
+    m = sim.record("hh.m", soma(0.5))
+    sim.initialize(-65.0)
+    sim.advance(3.0)
+    got = probe.values()
+    assert got[0] == v_d.values[-1] and got[1] == m.values[-1]
+    assert got[3] == 50.0 and len(probe) == 4
+    with pytest.raises(ModelError, match="what, where"):
+        sim.probe(["v"])

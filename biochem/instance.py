@@ -46,6 +46,9 @@ class PathwayInstance:
 
     __slots__ = ("_b", "_p", "_pathway", "_t", "_v", "_x", "name", "spine")
 
+    #: Time unit of :meth:`advance_to` (the co-simulation component protocol, ``sync``).
+    time_unit = "s"
+
     def __init__(self, pathway: Pathway, name: str, spine: str | int | None = None):
         if not isinstance(name, str) or not name:
             raise InstanceArgumentError(f"instance name must be a non-empty str, got {name!r}")
@@ -73,6 +76,18 @@ class PathwayInstance:
         self._p = pw._p0.copy()
         self._v = pw._v0.copy()
         self._t = pw._t0
+
+    def initialize(self, t0_s: float = 0.0) -> None:
+        """Initial state of the pathway at model time ``t0_s`` [s] (component protocol)."""
+        self.reset()
+        t0 = float(t0_s)
+        if not math.isfinite(t0):
+            raise InstanceArgumentError(f"instance {self.name}: initialize(t0_s={t0_s!r})")
+        self._t = t0
+
+    def next_event_time(self) -> float | None:
+        """A pathway knows no future inputs: ``None`` (component protocol)."""
+        return None
 
     def advance_to(self, t_s: float) -> None:
         """Integrate from the current time to ``t_s`` with the inputs held as set.

@@ -150,6 +150,11 @@ class Spine:
     neck, head, psd : electrical.Section
     ampa, nmda : electrical.PointInstance
         The synapses at ``psd(0.5)``.
+    pathway : biochem.PathwayInstance or None
+        The spine's biochemistry, when it is a biochemical spine of a
+        :class:`multiscale.cosim.Cosimulation`.
+    calcium, weight : sync.CalciumCoupling, sync.WeightCoupling or None
+        Its couplings (idem).
     """
 
     name: str
@@ -160,6 +165,9 @@ class Spine:
     psd: Section
     ampa: PointInstance
     nmda: PointInstance
+    pathway: object = None
+    calcium: object = None
+    weight: object = None
 
     @property
     def sections(self) -> tuple[Section, Section, Section]:

@@ -1,0 +1,171 @@
+"""When to exchange: the event-driven TimeScales scheduler and the lock-step baseline.
+
+A scheduler says, in integer ticks, when the next exchange is and which spines
+take part.  The synchroniser runs the electrical model to that tick in one call
+of its compiled loop, then brings each participating pathway up to it.
+
+:class:`EventDriven` (TimeScales, done right; MODEL.md 8.3 and 11.1)
+    Between inputs both sides advance independently.  An input to a biochemical
+    spine opens a window of ``window_ms``; inside it, exchanges happen every
+    ``exchange_interval_ms`` counted from the latest input, and an input that
+    falls inside an open window extends it (windows merge, so no input is
+    ever skipped, unlike the original, which skipped every second input at
+    100 Hz).  There is always an exchange at the tick an input acts, so the
+    AMPA weight is up to date when the event arrives.  At each exchange the
+    participants are the spines that received input in the current window,
+    plus those whose head calcium is still away from its resting value by
+    more than ``calcium_rest_tolerance`` (relative).
+:class:`FixedInterval`
+    Every spine at every ``interval_ms``, counted from the start of the
+    coupling: the lock-step baseline and the accuracy reference.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import SchedulerError
+
+__all__ = ["EventDriven", "FixedInterval", "Scheduler"]
+
+
+def _positive(name: str, value, allow_zero: bool = False) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise SchedulerError(f"{name} = {value!r} is not a number") from None
+    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        raise SchedulerError(f"{name} = {value!r} must be {'>= 0' if allow_zero else '> 0'}")
+    return x
+
+
+@dataclass(frozen=True)
+class EventDriven:
+    """Exchange only around inputs (see the module docstring).
+
+    Parameters
+    ----------
+    window_ms : float
+        Length of the window opened by each input [ms] (10 in the original).
+    exchange_interval_ms : float
+        Exchange interval inside a window [ms] (1 in the original).
+    calcium_rest_tolerance : float
+        A spine whose head calcium differs from its resting value by more than
+        this fraction also takes part in the exchanges of a window.
+    """
+
+    window_ms: float = 10.0
+    exchange_interval_ms: float = 1.0
+    calcium_rest_tolerance: float = 0.05
+
+    def __post_init__(self) -> None:
+        _positive("EventDriven.window_ms", self.window_ms, allow_zero=True)
+        _positive("EventDriven.exchange_interval_ms", self.exchange_interval_ms)
+        _positive("EventDriven.calcium_rest_tolerance", self.calcium_rest_tolerance)
+
+    kind = "event_driven"
+
+
+@dataclass(frozen=True)
+class FixedInterval:
+    """Exchange every spine every ``interval_ms`` [ms]."""
+
+    interval_ms: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("FixedInterval.interval_ms", self.interval_ms)
+
+    kind = "fixed_interval"
+
+
+Scheduler = EventDriven | FixedInterval
+
+
+class Plan:
+    """The scheduler's state during a run, in ticks (used by the synchroniser)."""
+
+    def __init__(self, scheduler: Scheduler, clock, start_tick: int, n_links: int) -> None:
+        if not isinstance(scheduler, EventDriven | FixedInterval):
+            raise SchedulerError(
+                f"scheduler must be EventDriven(...) or FixedInterval(...), got {scheduler!r}"
+            )
+        self.scheduler = scheduler
+        self.start = start_tick
+        self.n_links = n_links
+        if isinstance(scheduler, FixedInterval):
+            self.step = clock.ticks(scheduler.interval_ms, "FixedInterval.interval_ms")
+            self.window = 0
+        else:
+            self.step = clock.ticks(scheduler.exchange_interval_ms,
+                                    "EventDriven.exchange_interval_ms")  # fmt: skip
+            self.window = clock.ticks(scheduler.window_ms, "EventDriven.window_ms")
+        if self.step < 1:
+            raise SchedulerError(f"{scheduler}: the exchange interval is shorter than one step")
+        self.input_ticks: list[int] = []
+        self.input_links: list[list[int]] = []
+        self.ptr = 0
+        self.window_end: int | None = None
+        self.anchor = start_tick
+        self.window_links: set[int] = set()
+
+    @property
+    def fixed(self) -> bool:
+        return isinstance(self.scheduler, FixedInterval)
+
+    def set_inputs(self, per_link_ticks: list[list[int]], now: int) -> None:
+        """Input ticks of every link; those at or before ``now`` are taken as done."""
+        table: dict[int, list[int]] = {}
+        for li, ticks in enumerate(per_link_ticks):
+            for k in ticks:
+                if k > now or (k == now and now == self.start):
+                    table.setdefault(int(k), []).append(li)
+        self.input_ticks = sorted(table)
+        self.input_links = [sorted(set(table[k])) for k in self.input_ticks]
+        self.ptr = 0
+
+    def next_tick(self, now: int) -> int | None:
+        """The next exchange tick after ``now`` (or at ``now`` for an input not yet taken)."""
+        if self.fixed:
+            return self.start + ((now - self.start) // self.step + 1) * self.step
+        cands = []
+        if self.ptr < len(self.input_ticks):
+            cands.append(self.input_ticks[self.ptr])
+        if self.window_end is not None:
+            g = self.anchor + ((now - self.anchor) // self.step + 1) * self.step
+            cands.append(min(g, self.window_end))
+        return min(cands) if cands else None
+
+    def take(self, tick: int) -> tuple[set[int] | None, bool]:
+        """Exchange at ``tick``: (mandatory participants or None for all, window open after).
+
+        For FixedInterval every link takes part and intervals count as windows.
+        """
+        if self.fixed:
+            return None, True
+        new: list[int] = []
+        while self.ptr < len(self.input_ticks) and self.input_ticks[self.ptr] <= tick:
+            new.extend(self.input_links[self.ptr])
+            self.ptr += 1
+        if new:
+            if self.window_end is None:
+                self.window_links = set()
+            self.window_links.update(new)
+            self.anchor = tick
+            end = tick + self.window
+            self.window_end = end if self.window_end is None else max(self.window_end, end)
+        mandatory = set(self.window_links)
+        open_after = self.window_end is not None and tick < self.window_end
+        if not open_after:
+            self.window_end = None
+            self.window_links = set()
+        return mandatory, open_after
+
+    def state(self) -> tuple:
+        return (self.ptr, self.window_end, self.anchor, sorted(self.window_links),
+                list(self.input_ticks), [list(x) for x in self.input_links])  # fmt: skip
+
+    def set_state(self, st: tuple) -> None:
+        self.ptr, self.window_end, self.anchor, wl, ticks, links = st
+        self.window_links = set(wl)
+        self.input_ticks, self.input_links = list(ticks), [list(x) for x in links]

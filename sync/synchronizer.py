@@ -1,0 +1,358 @@
+"""The synchroniser: runs the electrical model and the spines' pathways together.
+
+Time is integer ticks of the electrical step (:mod:`sync.clock`).  The run is:
+
+1. ``[0, start]``: the electrical model alone (its equilibration; MODEL.md 8.2).
+   The pathways were equilibrated before, with no calcium input
+   (:meth:`Synchronizer.equilibrate`); their clocks stand at ``bio_t0_s``.
+2. At ``start`` the couplings begin: every weight is 1 (read-out = baseline).
+3. From then on the scheduler's plan gives the exchange ticks.  The electrical
+   model runs to the next one in one call of its compiled loop; then each
+   participating spine's pathway integrates the same interval with the calcium
+   input of that interval (Gauss-Seidel: the electrical side first, so the
+   calcium needs no extrapolation), and its AMPA weight is updated before the
+   next electrical step.  Spines that do not take part keep their pathway where
+   it was; when they next take part it integrates the whole interval at once.
+
+Results do not depend on how a run is split into ``advance_to`` calls: every
+stop of a pathway is an exchange or a sampling tick of the plan, never a chunk
+boundary.  :meth:`Synchronizer.finish` brings every pathway up to the current
+time (call it once, at the end).
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .clock import Clock
+from .errors import SchedulerError, SyncError
+from .schedulers import Plan
+
+__all__ = ["Link", "SpeciesTrace", "Synchronizer"]
+
+
+@dataclass
+class SpeciesTrace:
+    """Pathway values of one spine sampled every ``every_ticks`` (t in ms of the run)."""
+
+    spine: str
+    names: tuple[str, ...]
+    every_ticks: int
+    next_tick: int = 0
+    _t: list = field(default_factory=list)
+    _v: list = field(default_factory=list)
+
+    @property
+    def t_ms(self) -> np.ndarray:
+        return np.asarray(self._t, dtype=float)
+
+    @property
+    def values(self) -> np.ndarray:
+        """Shape (n_samples, n_names)."""
+        return np.asarray(self._v, dtype=float).reshape(len(self._v), len(self.names))
+
+    def __repr__(self) -> str:
+        return f"<SpeciesTrace spine={self.spine} names={list(self.names)} n={len(self._t)}>"
+
+
+@dataclass
+class Link:
+    """One biochemical spine: its pathway instance, couplings and input connections."""
+
+    name: str
+    instance: object
+    calcium: object
+    weight: object
+    inputs: list
+    concentration_terms: list
+    last_tick: int = 0
+    in_window: bool = False
+    exchanges: int = 0
+    traces: list = field(default_factory=list)
+
+
+class Synchronizer:
+    """Drive an electrical component and pathway instances by a scheduler.
+
+    Parameters
+    ----------
+    electrical : sync.ElectricalComponent
+    links : list of Link
+    scheduler : EventDriven or FixedInterval
+    start_ms : float
+        End of the electrical equilibration; coupling starts here.
+    bio_t0_s : float
+        Pathway time at ``start_ms`` (the end of the biochemical equilibration).
+    """
+
+    def __init__(self, electrical, links: list[Link], scheduler, *, start_ms: float,
+                 bio_t0_s: float) -> None:  # fmt: skip
+        self.electrical = electrical
+        self.links = list(links)
+        names = [lk.name for lk in self.links]
+        if len(set(names)) != len(names):
+            raise SyncError(f"two links share a name: {names}")
+        self.clock = Clock(electrical.sim.dt_ms)
+        self.start = self.clock.ticks(start_ms, "start_ms (the electrical equilibration)")
+        self.bio_t0_s = float(bio_t0_s)
+        self.plan = Plan(scheduler, self.clock, self.start, len(self.links))
+        self.scheduler = scheduler
+        self.now = 0
+        self.started = False
+        self.rest = np.zeros(len(self.links))
+        terms = [t for lk in self.links for t in lk.concentration_terms]
+        self._conc_probe = electrical.sim.probe(terms) if terms else None
+        self._conc_split = np.cumsum([0] + [len(lk.concentration_terms) for lk in self.links])
+        self.wall = {"electrical": 0.0, "biochemical": 0.0, "sync": 0.0}
+        self.pathway_calls = 0
+        self.sample_calls = 0
+        self.n_exchange_ticks = 0
+
+    # ------------------------------------------------------------------ set-up
+    def equilibrate(self, t_s: float, share: bool = True) -> None:
+        """Pre-run every pathway for ``t_s`` with no calcium input; take the weight baselines.
+
+        With ``share`` (instances of one pathway in the same initial state, the
+        usual case) one instance is integrated and its state copied to the others.
+        """
+        t_s = float(t_s)
+        if not t_s >= 0:
+            raise SchedulerError(f"equilibrate_biochem_s = {t_s!r} must be >= 0")
+        t0 = time.perf_counter()
+        done: dict[tuple, bytes] = {}
+        for lk in self.links:
+            inst, cal = lk.instance, lk.calcium
+            inst.initialize(self.bio_t0_s - t_s)
+            inst.set(cal.ca_in_port, 0.0)
+            for port, value in ((cal.pump_port, cal.pump_vmax), (cal.leak_port, cal.leak_vmax)):
+                if port is not None and value is not None:
+                    inst.set(port, value)
+            key = (id(inst.pathway), inst.save_state())
+            if share and key in done:
+                inst.restore_state(done[key])
+            else:
+                inst.advance_to(self.bio_t0_s)
+                done[key] = inst.save_state()
+            lk.weight.set_baseline()
+        self.wall["biochemical"] += time.perf_counter() - t0
+
+    def initialize(self) -> None:
+        """Initialize the electrical model at t = 0 (call :meth:`equilibrate` first)."""
+        if any(lk.weight.baseline is None for lk in self.links):
+            raise SyncError("call equilibrate(t_s) before initialize(): the weights need a baseline")
+        self.electrical.initialize(0.0)
+        self.now = 0
+        self.started = False
+        for lk in self.links:
+            lk.last_tick = self.start
+            lk.exchanges = 0
+            for tr in lk.traces:
+                tr.next_tick = self.start
+        if self.start == 0:
+            self._start()
+
+    def refresh_inputs(self) -> None:
+        """Re-read the input times of every link (after adding inputs)."""
+        per_link = []
+        for lk in self.links:
+            ticks = set()
+            for conn in lk.inputs:
+                ticks.update(self.clock.input_tick(t) for t in conn.arrival_times_ms)
+            early = sorted(k for k in ticks if k < self.start)
+            if early and not self.started:
+                raise SchedulerError(
+                    f"spine {lk.name}: an input acts at {self.clock.ms(early[0]):g} ms, during "
+                    f"the electrical equilibration (0-{self.clock.ms(self.start):g} ms); move "
+                    "the inputs after it or shorten equilibrate_ms"
+                )
+            per_link.append(sorted(ticks))
+        self.plan.set_inputs(per_link, self.now)
+
+    def _start(self) -> None:
+        if self._conc_probe is not None:
+            self.rest = self._link_concentrations()
+        for lk in self.links:
+            lk.calcium.start()
+            lk.last_tick = self.start
+            lk.in_window = self.plan.fixed
+            lk.weight.apply(self.clock.ms(self.start))
+            self._record_samples(lk, self.start)
+        self.started = True
+        self.refresh_inputs()
+
+    # ------------------------------------------------------------------ running
+    def bio_time_s(self, tick: int) -> float:
+        """Pathway time [s] at a tick of the run."""
+        return self.bio_t0_s + (tick - self.start) * self.clock.dt_ms / 1000.0
+
+    def _run_electrical(self, tick: int) -> None:
+        if tick > self.now:
+            t0 = time.perf_counter()
+            self.electrical.advance_to_tick(tick)
+            self.wall["electrical"] += time.perf_counter() - t0
+            self.now = tick
+
+    def advance_to(self, t_ms: float) -> None:
+        """Run the co-simulation to ``t_ms`` (a whole number of steps)."""
+        stop = self.clock.ticks(t_ms, "t_ms")
+        if stop < self.now:
+            raise SchedulerError(
+                f"advance_to({t_ms} ms) is before the current time {self.clock.ms(self.now)} ms"
+            )
+        t_begin = time.perf_counter()
+        w_e, w_b = self.wall["electrical"], self.wall["biochemical"]
+        if not self.started:
+            self._run_electrical(min(stop, self.start))
+            if self.now == self.start:
+                self._start()
+        if self.started:
+            while True:
+                k = self.plan.next_tick(self.now)
+                if k is None or k > stop:
+                    break
+                self._run_electrical(k)
+                self._exchange(k)
+        self._run_electrical(stop)
+        spent = time.perf_counter() - t_begin
+        self.wall["sync"] += spent - (self.wall["electrical"] - w_e) - (
+            self.wall["biochemical"] - w_b)  # fmt: skip
+
+    def _link_concentrations(self) -> np.ndarray:
+        vals = self._conc_probe.values()
+        return np.add.reduceat(vals, self._conc_split[:-1]) if vals.size else vals
+
+    def _exchange(self, tick: int) -> None:
+        mandatory, open_after = self.plan.take(tick)
+        self.n_exchange_ticks += 1
+        if mandatory is None:
+            parts = range(len(self.links))
+        else:
+            parts = set(mandatory)
+            if self._conc_probe is not None and len(parts) < len(self.links):
+                tol = self.scheduler.calcium_rest_tolerance
+                c = self._link_concentrations()
+                away = np.nonzero(np.abs(c - self.rest) > tol * np.abs(self.rest))[0]
+                parts.update(int(i) for i in away)
+            for li, lk in enumerate(self.links):
+                if li not in parts:
+                    lk.in_window = False
+            parts = sorted(parts)
+        for li in parts:
+            self._sync_link(self.links[li], tick, open_after)
+
+    def _sync_link(self, lk: Link, tick: int, open_after: bool) -> None:
+        if tick > lk.last_tick:
+            dt_s = (tick - lk.last_tick) * self.clock.dt_ms / 1000.0
+            lk.calcium.prepare_interval(dt_s, window=lk.in_window)
+            self._advance_pathway(lk, tick)
+        lk.weight.apply(self.clock.ms(tick))
+        lk.in_window = open_after
+        lk.exchanges += 1
+
+    def _advance_pathway(self, lk: Link, tick: int) -> None:
+        t0 = time.perf_counter()
+        inst = lk.instance
+        while lk.traces:
+            s = min(tr.next_tick for tr in lk.traces)
+            if s >= tick:
+                break
+            inst.advance_to(self.bio_time_s(s))
+            self.sample_calls += 1
+            self._record_samples(lk, s)
+        inst.advance_to(self.bio_time_s(tick))
+        self.pathway_calls += 1
+        lk.last_tick = tick
+        self._record_samples(lk, tick)
+        self.wall["biochemical"] += time.perf_counter() - t0
+
+    def _record_samples(self, lk: Link, tick: int) -> None:
+        for tr in lk.traces:
+            if tr.next_tick == tick:
+                tr._t.append(self.clock.ms(tick))
+                tr._v.append(np.array(lk.instance.values(tr.names)))
+                tr.next_tick += tr.every_ticks
+
+    def finish(self) -> None:
+        """Bring every pathway (and weight) up to the current time; call once, at the end."""
+        if not self.started:
+            return
+        for lk in self.links:
+            if lk.last_tick < self.now:
+                self._sync_link(lk, self.now, lk.in_window)
+
+    # ------------------------------------------------------------------ records
+    def add_trace(self, link: Link, names, every_ms: float) -> SpeciesTrace:
+        every = self.clock.ticks(every_ms, "every_ms")
+        if every < 1:
+            raise SchedulerError(f"every_ms = {every_ms} is shorter than one step")
+        tr = SpeciesTrace(link.name, tuple(names), every, next_tick=self.start)
+        link.instance.values(tr.names)  # raises now for an unknown name
+        link.traces.append(tr)
+        return tr
+
+    def stats(self) -> dict:
+        """What the synchroniser did: exchanges, pathway calls, wall time per component."""
+        return {
+            "scheduler": repr(self.scheduler),
+            "exchange_ticks": self.n_exchange_ticks,
+            "exchanges": {lk.name: lk.exchanges for lk in self.links},
+            "pathway_calls": self.pathway_calls,
+            "sample_calls": self.sample_calls,
+            "wall_s": dict(self.wall),
+            "ca_entered_mol": {lk.name: lk.calcium.entered_mol for lk in self.links},
+            "ca_delivered_mol": {lk.name: lk.calcium.delivered_mol for lk in self.links},
+        }
+
+    # ------------------------------------------------------------------ state
+    def save_state(self) -> bytes:
+        """Everything needed to continue the run: electrical, pathways, couplings, plan."""
+        return pickle.dumps({
+            "now": self.now,
+            "started": self.started,
+            "rest": self.rest.copy(),
+            "electrical": self.electrical.save_state(),
+            "plan": self.plan.state(),
+            "counters": (dict(self.wall), self.pathway_calls, self.sample_calls,
+                         self.n_exchange_ticks),
+            "links": [
+                {
+                    "name": lk.name,
+                    "instance": lk.instance.save_state(),
+                    "calcium": lk.calcium.state(),
+                    "weight": lk.weight.state(),
+                    "last_tick": lk.last_tick,
+                    "in_window": lk.in_window,
+                    "exchanges": lk.exchanges,
+                    "traces": [(tr.next_tick, list(tr._t), list(tr._v)) for tr in lk.traces],
+                }
+                for lk in self.links
+            ],
+        })  # fmt: skip
+
+    def restore_state(self, blob: bytes) -> None:
+        st = pickle.loads(blob)
+        names = [d["name"] for d in st["links"]]
+        if names != [lk.name for lk in self.links]:
+            raise SyncError(
+                f"restore_state: the saved run has spines {names}, this one "
+                f"{[lk.name for lk in self.links]}; rebuild the same co-simulation first"
+            )
+        self.electrical.restore_state(st["electrical"])
+        self.now, self.started = st["now"], st["started"]
+        self.rest = st["rest"].copy()
+        self.plan.set_state(st["plan"])
+        wall, self.pathway_calls, self.sample_calls, self.n_exchange_ticks = st["counters"]
+        self.wall = dict(wall)
+        for lk, d in zip(self.links, st["links"]):
+            lk.instance.restore_state(d["instance"])
+            lk.calcium.set_state(d["calcium"])
+            lk.weight.set_state(d["weight"])
+            lk.last_tick, lk.in_window, lk.exchanges = d["last_tick"], d["in_window"], d["exchanges"]
+            if len(d["traces"]) != len(lk.traces):
+                raise SyncError(f"restore_state: spine {lk.name} records different species")
+            for tr, (nt, t, v) in zip(lk.traces, d["traces"]):
+                tr.next_tick, tr._t, tr._v = nt, list(t), list(v)

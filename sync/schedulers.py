@@ -5,13 +5,14 @@ take part.  The synchroniser runs the electrical model to that tick in one call
 of its compiled loop, then brings each participating pathway up to it.
 
 :class:`EventDriven` (TimeScales, done right; MODEL.md 8.3 and 11.1)
-    Between inputs both sides advance independently.  An input to a biochemical
-    spine opens a window of ``window_ms``; inside it, exchanges happen every
-    ``exchange_interval_ms`` counted from the latest input, and an input that
-    falls inside an open window extends it (windows merge, so no input is
-    ever skipped, unlike the original, which skipped every second input at
-    100 Hz).  There is always an exchange at the tick an input acts, so the
-    AMPA weight is up to date when the event arrives.  At each exchange the
+    Between inputs both sides advance independently.  An input (a presynaptic
+    spike) to a biochemical spine opens a window of ``window_ms``, as in the
+    original; inside it, exchanges happen every ``exchange_interval_ms``
+    counted from the latest input, and an input that falls inside an open
+    window extends it (windows merge, so no input is ever skipped, unlike the
+    original, which skipped every second input at 100 Hz).  There is always an
+    exchange at the tick the input reaches the synapse (spike + connection
+    delay), so the AMPA weight is up to date when the event acts.  At each exchange the
     participants are the spines that received input in the current window,
     plus those whose head calcium is still away from its resting value by
     more than ``calcium_rest_tolerance`` (relative).
@@ -113,15 +114,23 @@ class Plan:
     def fixed(self) -> bool:
         return isinstance(self.scheduler, FixedInterval)
 
-    def set_inputs(self, per_link_ticks: list[list[int]], now: int) -> None:
-        """Input ticks of every link; those at or before ``now`` are taken as done."""
-        table: dict[int, list[int]] = {}
-        for li, ticks in enumerate(per_link_ticks):
-            for k in ticks:
-                if k > now or (k == now and now == self.start):
-                    table.setdefault(int(k), []).append(li)
+    def set_inputs(self, per_link: list[list[tuple[int, int]]], now: int) -> None:
+        """Inputs of every link as (spike tick, arrival tick) pairs.
+
+        The spike (the input's time) opens the window, as in the original; the
+        arrival (spike + connection delay, when the synapse sees it) is an
+        exchange, so the weight is current when the event acts.  Points at or
+        before ``now`` are taken as done (except at the start of the coupling).
+        """
+        table: dict[int, tuple[set[int], set[int]]] = {}
+        for li, pairs in enumerate(per_link):
+            for spike, arrival in pairs:
+                spike = max(int(spike), self.start)
+                for k, slot in ((spike, 0), (int(arrival), 1)):
+                    if k > now or (k == now and now == self.start):
+                        table.setdefault(k, (set(), set()))[slot].add(li)
         self.input_ticks = sorted(table)
-        self.input_links = [sorted(set(table[k])) for k in self.input_ticks]
+        self.input_links = [(sorted(table[k][0]), sorted(table[k][1])) for k in self.input_ticks]
         self.ptr = 0
 
     def next_tick(self, now: int) -> int | None:
@@ -143,18 +152,20 @@ class Plan:
         """
         if self.fixed:
             return None, True
-        new: list[int] = []
+        opened: list[int] = []
+        arrived: set[int] = set()
         while self.ptr < len(self.input_ticks) and self.input_ticks[self.ptr] <= tick:
-            new.extend(self.input_links[self.ptr])
+            opened.extend(self.input_links[self.ptr][0])
+            arrived.update(self.input_links[self.ptr][1])
             self.ptr += 1
-        if new:
+        if opened:
             if self.window_end is None:
                 self.window_links = set()
-            self.window_links.update(new)
+            self.window_links.update(opened)
             self.anchor = tick
             end = tick + self.window
             self.window_end = end if self.window_end is None else max(self.window_end, end)
-        mandatory = set(self.window_links)
+        mandatory = self.window_links | arrived
         open_after = self.window_end is not None and tick < self.window_end
         if not open_after:
             self.window_end = None
@@ -163,9 +174,10 @@ class Plan:
 
     def state(self) -> tuple:
         return (self.ptr, self.window_end, self.anchor, sorted(self.window_links),
-                list(self.input_ticks), [list(x) for x in self.input_links])  # fmt: skip
+                list(self.input_ticks), [(list(a), list(b)) for a, b in self.input_links])  # fmt: skip
 
     def set_state(self, st: tuple) -> None:
         self.ptr, self.window_end, self.anchor, wl, ticks, links = st
         self.window_links = set(wl)
-        self.input_ticks, self.input_links = list(ticks), [list(x) for x in links]
+        self.input_ticks = list(ticks)
+        self.input_links = [(list(a), list(b)) for a, b in links]

@@ -159,17 +159,18 @@ class Synchronizer:
         """Re-read the input times of every link (after adding inputs)."""
         per_link = []
         for lk in self.links:
-            ticks = set()
+            pairs = set()
             for conn in lk.inputs:
-                ticks.update(self.clock.input_tick(t) for t in conn.arrival_times_ms)
-            early = sorted(k for k in ticks if k < self.start)
+                for t in conn.arrival_times_ms:
+                    pairs.add((self.clock.input_tick(t - conn.delay_ms), self.clock.input_tick(t)))
+            early = sorted(a for _, a in pairs if a < self.start)
             if early and not self.started:
                 raise SchedulerError(
                     f"spine {lk.name}: an input acts at {self.clock.ms(early[0]):g} ms, during "
                     f"the electrical equilibration (0-{self.clock.ms(self.start):g} ms); move "
                     "the inputs after it or shorten equilibrate_ms"
                 )
-            per_link.append(sorted(ticks))
+            per_link.append(sorted(pairs))
         self.plan.set_inputs(per_link, self.now)
 
     def _start(self) -> None:

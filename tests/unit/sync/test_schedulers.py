@@ -37,7 +37,7 @@ def test_clock_ticks_are_exact_and_refuse_fractions():
 
 def test_event_driven_window_exchanges_every_interval_from_the_input():
     plan = Plan(EventDriven(window_ms=10.0, exchange_interval_ms=1.0), Clock(DT), 4000, 1)
-    plan.set_inputs([[7240]], now=4000)
+    plan.set_inputs([[(7240, 7240)]], now=4000)
     ex = _walk(plan, 20000)
     ticks = [k for k, _, _ in ex]
     assert ticks == [7240 + 40 * m for m in range(11)]  # the input, then every 1 ms to +10 ms
@@ -49,7 +49,7 @@ def test_inputs_inside_a_window_extend_it_and_none_is_skipped_at_100_hz():
     """The original skipped every second input at 100 Hz with a 10-ms window (MODEL.md 11.1)."""
     plan = Plan(EventDriven(window_ms=10.0, exchange_interval_ms=1.0), Clock(DT), 0, 2)
     inputs = [1000 + 400 * i for i in range(5)]  # 100 Hz: every 10 ms
-    plan.set_inputs([inputs, [1100]], now=0)
+    plan.set_inputs([[(k, k) for k in inputs], [(1100, 1100)]], now=0)
     ex = _walk(plan, 10**6)
     ticks = [k for k, _, _ in ex]
     assert set(inputs) <= set(ticks) and 1100 in ticks
@@ -62,9 +62,18 @@ def test_inputs_inside_a_window_extend_it_and_none_is_skipped_at_100_hz():
     assert [o for _, _, o in ex].count(False) == 1
 
 
+def test_the_spike_opens_the_window_and_the_arrival_is_an_exchange():
+    """Window from the spike (as in the original); the delayed arrival gets its own exchange."""
+    plan = Plan(EventDriven(window_ms=2.0, exchange_interval_ms=1.0), Clock(DT), 0, 2)
+    plan.set_inputs([[(1000, 1050)], [(5000, 5040)]], now=0)
+    ex = _walk(plan, 10**6)
+    assert [k for k, _, _ in ex] == [1000, 1040, 1050, 1080, 5000, 5040, 5080]
+    assert dict((k, m) for k, m, _ in ex)[1050] == {0}
+
+
 def test_separate_windows_close_and_reopen():
     plan = Plan(EventDriven(window_ms=2.0, exchange_interval_ms=1.0), Clock(DT), 0, 2)
-    plan.set_inputs([[100], [1000]], now=0)
+    plan.set_inputs([[(100, 100)], [(1000, 1000)]], now=0)
     ex = _walk(plan, 10**6)
     assert [k for k, _, _ in ex] == [100, 140, 180, 1000, 1040, 1080]
     assert [m for _, m, _ in ex] == [{0}, {0}, {0}, {1}, {1}, {1}]

@@ -54,6 +54,7 @@ __all__ = [
     "Problem",
     "QUICK_BIOCHEM_EQUILIBRATION_S",
     "QUICK_AFTER_FIRST_INPUT_MS",
+    "QUICK_LEAD_MS",
     "DEFAULT_SPECIES",
     "PATHWAY_ROLES",
     "apply_quick",
@@ -66,20 +67,24 @@ __all__ = [
 
 #: ``--quick`` keeps this much simulated time after the first input [ms].
 QUICK_AFTER_FIRST_INPUT_MS = 250.0
+#: ``--quick`` moves the first input to this long after the equilibration [ms].
+QUICK_LEAD_MS = 50.0
 #: ``--quick`` shortens the pathway equilibration to at most this [s].
 QUICK_BIOCHEM_EQUILIBRATION_S = 30.0
 
-#: Species recorded per biochemical spine when the shipped pathway is used.
-DEFAULT_SPECIES = ("ca", "CaMKIIbar", "PP2Bbar", "PP1abar", "AMPAR", "AMPAR_P")
+#: Species recorded per biochemical spine when the shipped pathway is used (roadrunner
+#: selections: ``[X]`` is a species concentration, a bare id an amount or a parameter value).
+DEFAULT_SPECIES = ("[ca]", "CaMKIIbar", "PP2Bbar", "PP1abar", "[AMPAR]", "[AMPAR_P]")
 
 #: Ports the coupling reads or writes; a user SBML file maps each to one of its ids.
 PATHWAY_ROLES = {
-    "ca": "free Ca2+ in the spine, a species read as a concentration: '[Ca]'",
-    "ca_in": "Ca2+ input flux, a parameter [M/s]",
-    "ca_pump_vmax": "Ca pump Vmax, a parameter [M/s] (0 switches the pump off)",
-    "ca_leak_vmax": "Ca leak Vmax, a parameter [M/s] (0 switches the leak off)",
-    "AMPAR_P": "phosphorylated AMPA receptor, a species read as a concentration: '[AMPAR_P]'",
+    "ca_in": "Ca2+ input flux, a parameter (M/s or mol/s)",
+    "AMPAR_P": "the weight read-out, a species concentration such as '[AMPAR_P]'",
+    "ca_pump_vmax": "Ca pump Vmax, a parameter (needed by concentration-difference)",
+    "ca_leak_vmax": "Ca leak Vmax, a parameter (needed by concentration-difference)",
 }
+_REQUIRED_ROLES = {"influx": ("ca_in", "AMPAR_P"),
+                   "concentration-difference": tuple(PATHWAY_ROLES)}  # fmt: skip
 
 _SPINE_MODES = {"none": 0, "two": 2, "onebranch": 103, "all": 1504}
 _MODE_ALIASES = {"zero": "none"}
@@ -257,6 +262,11 @@ class SchedulerSpec:
         1.0, kind="float", unit="ms", gt=0.0,
         doc="time between exchanges; a whole number of dt_ms",
     )  # fmt: skip
+    calcium_rest_tolerance: float | None = _f(
+        None, kind="float", unit="1", gt=0.0,
+        doc="event-driven only: a spine whose head calcium is away from rest by more than "
+        "this fraction joins the exchanges of a window (default 0.05)",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -414,11 +424,16 @@ class OutputSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class QuickSpec:
-    """``[quick]``: what ``--quick`` runs instead (defaults documented in docs/experiments.md)."""
+    """``[quick]``: what ``--quick`` runs instead (see :func:`apply_quick`)."""
 
-    t_stop_ms: float | None = _f(
-        None, kind="float", unit="ms", gt=0.0,
-        doc=f"end of the quick run (default: first input + {QUICK_AFTER_FIRST_INPUT_MS:g} ms)",
+    after_first_input_ms: float = _f(
+        QUICK_AFTER_FIRST_INPUT_MS, kind="float", unit="ms", gt=0.0,
+        doc="simulated time kept after the first input",
+    )  # fmt: skip
+    shift_inputs: bool = _f(
+        True, kind="bool",
+        doc=f"move every input earlier so that the first one comes {QUICK_LEAD_MS:g} ms after "
+        "the equilibration",
     )  # fmt: skip
     equilibrate_biochem_s: float | None = _f(
         None, kind="float", unit="s", ge=0.0,
@@ -448,6 +463,8 @@ class Experiment:
     overrides: tuple = field(default=(), metadata={"internal": True})
     #: True when :func:`apply_quick` made this the ``--quick`` variant.
     is_quick: bool = field(default=False, metadata={"internal": True})
+    #: How much earlier :func:`apply_quick` moved every input [ms].
+    quick_shift_ms: float = field(default=0.0, metadata={"internal": True})
 
     # -- derived -----------------------------------------------------------------
     @property
@@ -901,10 +918,16 @@ def _convert_value(v: Any, path: str, md: Mapping, ctx: _Ctx) -> Any:
             ctx.add(path, f"= {_show(v)} is {_type_name(v)}; expected a table")
             return None
         if kind == "ports":
-            bad = [k for k, x in v.items() if not isinstance(x, str)]
-            for k in bad:
-                ctx.add(f"{path}.{k}", f"= {_show(v[k])}: expected an SBML id: '[species]' or "
-                                       "a parameter id")  # fmt: skip
+            bad = False
+            for k, x in v.items():
+                if isinstance(x, str):
+                    continue
+                if isinstance(x, dict) and isinstance(x.get("id"), str) and set(x) <= {
+                    "id", "unit"} and isinstance(x.get("unit", ""), str):  # fmt: skip
+                    continue
+                bad = True
+                ctx.add(f"{path}.{k}", f"= {_show(x)}: expected an SBML id ('[species]' or a "
+                                       "parameter id) or a table {id = \"...\", unit = \"M/s\"}")  # fmt: skip
             return None if bad else dict(v)
         return dict(v)
     raise AssertionError(f"unknown schema kind {kind}")  # pragma: no cover - schema bug
@@ -1054,22 +1077,21 @@ def _check(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
         ("recording.interval_ms", exp.recording.interval_ms),
         ("output.flush_interval_ms", exp.output.flush_interval_ms),
         ("output.checkpoint_interval_ms", exp.output.checkpoint_interval_ms),
-        ("quick.t_stop_ms", exp.quick.t_stop_ms),
     ):
         if value is not None and value > 0 and not _multiple_of(value, dt):
             ctx.add(path, f"= {value:g} ms is not a whole number of steps of "
                           f"simulation.dt_ms = {dt:g} ms; use a multiple of dt_ms")  # fmt: skip
     sch = exp.scheduler
-    if sch.kind == "fixed-interval" and sch.window_ms is not None:
-        ctx.add("scheduler.window_ms", "applies to kind = 'event-driven' only; remove it (a "
-                                       "fixed-interval scheduler exchanges all the time)")  # fmt: skip
+    if sch.kind == "fixed-interval":
+        for key in ("window_ms", "calcium_rest_tolerance"):
+            if getattr(sch, key) is not None:
+                ctx.add(f"scheduler.{key}", "applies to kind = 'event-driven' only; remove it "
+                                            "(a fixed-interval scheduler exchanges every spine "
+                                            "every interval)")  # fmt: skip
     if sch.window_ms is not None and sch.window_ms < sch.exchange_interval_ms:
         ctx.add("scheduler.window_ms", f"= {sch.window_ms:g} ms is shorter than "
                                        f"exchange_interval_ms = {sch.exchange_interval_ms:g} ms; "
                                        "a window needs at least one exchange")  # fmt: skip
-    if exp.quick.t_stop_ms is not None and exp.quick.t_stop_ms <= sim.equilibrate_ms:
-        ctx.add("quick.t_stop_ms", f"= {exp.quick.t_stop_ms:g} ms: must be after "
-                                   f"equilibrate_ms = {sim.equilibrate_ms:g} ms")  # fmt: skip
     # model parameters
     _check_parameters(exp, ctx)
     if check_files and mode in ("onebranch", "all"):
@@ -1256,11 +1278,12 @@ def _check_pathway(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
             ctx.add("pathway.sbml", f"= {_show(pw.sbml)}: {ids}")
             return
         species, params, _ = ids
-        for role, what in PATHWAY_ROLES.items():
+        for role in _REQUIRED_ROLES[exp.coupling.calcium]:
             if role not in pw.ports and exp.biochemical_spines():
-                ctx.add("pathway.ports", f"missing port '{role}' ({what}); add {role} = \"...\" "
-                                         "to [pathway.ports]")  # fmt: skip
+                ctx.add("pathway.ports", f"missing port '{role}' ({PATHWAY_ROLES[role]}); add "
+                                         f"{role} = \"...\" to [pathway.ports]")  # fmt: skip
         for role, target in pw.ports.items():
+            target = target["id"] if isinstance(target, dict) else target
             tid = target[1:-1] if target.startswith("[") and target.endswith("]") else target
             if tid not in species and tid not in params:
                 ctx.add(f"pathway.ports.{role}", f"= {_show(target)}: no species or parameter "
@@ -1275,11 +1298,22 @@ def _check_pathway(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
             return
         species, params, _ = ids
     known = species | params
+    seen: set[str] = set()
     for i, name in enumerate(exp.recording.species or ()):
-        if name not in known:
+        conc = name.startswith("[") and name.endswith("]")
+        sid = name[1:-1] if conc else name
+        if sid in seen:
+            ctx.add(f"recording.species[{i}]", f"= {_show(name)}: '{sid}' is recorded twice; "
+                                               "keep one of X (amount) and [X] (concentration)")  # fmt: skip
+        seen.add(sid)
+        if conc and sid not in species:
+            ctx.add(f"recording.species[{i}]",
+                    f"= {_show(name)}: no species '{sid}' in the pathway (a concentration [X] "
+                    f"needs a species){_did_you_mean(sid, species)}")  # fmt: skip
+        elif sid not in known:
             ctx.add(f"recording.species[{i}]",
                     f"= {_show(name)}: no species or parameter of that id in the pathway"
-                    f"{_did_you_mean(name, known)}")  # fmt: skip
+                    f"{_did_you_mean(sid, known)}; write [X] for a species concentration")  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- overrides
@@ -1419,13 +1453,24 @@ def loads(
     if not info.name:
         info = dataclasses.replace(info, name=name or "experiment")
     sch = exp.scheduler
-    if sch.kind == "event-driven" and sch.window_ms is None:
-        sch = dataclasses.replace(sch, window_ms=10.0)
+    if sch.kind == "event-driven":
+        sch = dataclasses.replace(
+            sch,
+            window_ms=10.0 if sch.window_ms is None else sch.window_ms,
+            calcium_rest_tolerance=(_default_rest_tolerance() if sch.calcium_rest_tolerance
+                                    is None else sch.calcium_rest_tolerance),
+        )  # fmt: skip
     rec = exp.recording
     if rec.species is None:
         rec = dataclasses.replace(rec, species=exp.species())
     return dataclasses.replace(exp, experiment=info, scheduler=sch, recording=rec,
                                source=source, overrides=tuple(overrides))  # fmt: skip
+
+
+def _default_rest_tolerance() -> float:
+    from sync import EventDriven
+
+    return EventDriven().calcium_rest_tolerance
 
 
 def load(
@@ -1455,30 +1500,52 @@ def validate(path: str | Path, overrides: Sequence[str] = ()) -> list[Problem]:
 
 
 def apply_quick(exp: Experiment) -> Experiment:
-    """The ``--quick`` variant of an experiment (documented in docs/experiments.md).
+    """The ``--quick`` variant of an experiment: the same model, a short protocol.
 
-    - ``t_stop_ms``: ``quick.t_stop_ms`` if given, else the first input plus
-      :data:`QUICK_AFTER_FIRST_INPUT_MS` (the equilibration end plus that when there is
-      no input), never beyond the full run's ``t_stop_ms``;
-    - ``equilibrate_biochem_s``: ``quick.equilibrate_biochem_s`` if given, else at most
-      :data:`QUICK_BIOCHEM_EQUILIBRATION_S`;
-    - checkpoints and flushes every tenth of the quick run at most.
-    Everything else (model, spines, stimuli, recording) is unchanged.
+    - every input (spikes, trains, Poisson trains, original descriptions, current
+      pulses) moves earlier by the same whole number of ms, so that the first one
+      comes :data:`QUICK_LEAD_MS` after the equilibration (``quick.shift_inputs``);
+    - the run ends ``quick.after_first_input_ms`` (default
+      :data:`QUICK_AFTER_FIRST_INPUT_MS`) after that first input, never later than the
+      full run would (a run that ends before its first input keeps its end);
+    - the pathway pre-run lasts ``quick.equilibrate_biochem_s`` (default: at most
+      :data:`QUICK_BIOCHEM_EQUILIBRATION_S`).
+
+    Everything else (model, spines, which spines are biochemical, recording) is kept.
     """
     sim = exp.simulation
+    q = exp.quick
     dt = sim.dt_ms
-    if exp.quick.t_stop_ms is not None:
-        t_stop = exp.quick.t_stop_ms
+    eq = sim.equilibrate_ms
+    first = exp.first_input_ms()
+    shift = 0.0
+    if first is None or first >= sim.t_stop_ms:
+        t_stop = min(sim.t_stop_ms, eq + q.after_first_input_ms)
     else:
-        first = exp.first_input_ms()
-        start = max(sim.equilibrate_ms, first if first is not None else sim.equilibrate_ms)
-        t_stop = start + QUICK_AFTER_FIRST_INPUT_MS
-    t_stop = min(sim.t_stop_ms, round(t_stop / dt) * dt)
-    eq_bio = exp.quick.equilibrate_biochem_s
+        if q.shift_inputs:
+            shift = float(max(0.0, math.floor(first - (eq + QUICK_LEAD_MS))))
+        t_stop = min(sim.t_stop_ms - shift, first - shift + q.after_first_input_ms)
+    t_stop = math.ceil(t_stop / dt - 1e-9) * dt
+    eq_bio = q.equilibrate_biochem_s
     if eq_bio is None:
         eq_bio = min(sim.equilibrate_biochem_s, QUICK_BIOCHEM_EQUILIBRATION_S)
     sim = dataclasses.replace(sim, t_stop_ms=t_stop, equilibrate_biochem_s=eq_bio)
-    return dataclasses.replace(exp, simulation=sim, is_quick=True)
+    stimuli = exp.stimuli
+    if shift:
+        r = dataclasses.replace
+        st = stimuli
+        stimuli = r(
+            st,
+            iclamp=tuple(r(c, delay_ms=c.delay_ms - shift) for c in st.iclamp),
+            spikes=tuple(r(c, times_ms=tuple(t - shift for t in c.times_ms)) for c in st.spikes),
+            train=tuple(r(c, start_ms=c.start_ms - shift) for c in st.train),
+            poisson=tuple(r(c, start_ms=c.start_ms - shift, stop_ms=c.stop_ms - shift)
+                          for c in st.poisson),
+            timescales=tuple(r(c, t_stim_s=c.t_stim_s - shift / 1000.0)  # ms -> s
+                             for c in st.timescales),
+        )  # fmt: skip
+    return dataclasses.replace(exp, simulation=sim, stimuli=stimuli, is_quick=True,
+                               quick_shift_ms=shift)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- TOML writer

@@ -1,7 +1,11 @@
 """The ``multiscale`` command line.
 
-Subcommands (more arrive with the experiment runner):
-
+``multiscale run EXP.toml [-o results.h5] [--set key=value ...] [--quick] [--resume] [--quiet]``
+    Run an experiment and write its HDF5 results (docs/experiments.md, docs/output.md).
+``multiscale validate EXP.toml [--set key=value ...]``
+    Check an experiment file; every problem on its own line (file:line: key ...).
+``multiscale plot results.h5 [--out-dir DIR]``
+    PNG figures next to the results file (multiscale.plots).
 ``multiscale info``
     Versions of Python and of every component library, and the MPI library.
 ``multiscale inspect PATHWAY``
@@ -9,7 +13,9 @@ Subcommands (more arrive with the experiment runner):
     file, and the ports it suggests (species to read, non-constant parameters
     to write).
 
-Exit codes: 0 done, 1 failure, 2 bad input (usage).
+Exit codes: 0 done, 1 failed run, 2 bad input (usage, experiment file, values).
+Messages are one line each and never a traceback (``--debug`` shows one for
+an internal error).
 """
 
 from __future__ import annotations
@@ -121,6 +127,101 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_experiment(args: argparse.Namespace, prog: str):
+    from .experiment import ExperimentError, apply_quick, load
+
+    try:
+        exp = load(args.experiment, args.set or ())
+    except ExperimentError as exc:
+        for p in exc.problems:
+            print(str(p), file=sys.stderr)
+        return None
+    return apply_quick(exp) if getattr(args, "quick", False) else exp
+
+
+def _internal(prog: str, exc: BaseException, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    print(f"{prog}: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+          "(please report it; --debug shows the traceback)", file=sys.stderr)  # fmt: skip
+    return 1
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    exp = _load_experiment(args, "multiscale validate")
+    if exp is None:
+        return 2
+    bio = exp.biochemical_spines()
+    print(
+        f"{args.experiment}: valid ({exp.model.spines} mode, {exp.n_spines} spines, "
+        f"{len(exp.stimulated_spines())} stimulated, {len(bio)} biochemical, "
+        f"t_stop {exp.simulation.t_stop_ms:g} ms"
+        + (f"; --quick: t_stop {exp.simulation.t_stop_ms:g} ms" if exp.is_quick else "")
+        + ")"
+    )
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .distribute import world
+    from .runner import BuildError, RunError, run
+
+    prog = "multiscale run"
+    exp = _load_experiment(args, prog)
+    if exp is None:
+        return 2
+    comm = world()
+    root = comm.Get_rank() == 0
+    try:
+        res = run(exp, args.output, resume=args.resume, quiet=args.quiet, comm=comm,
+                  command=" ".join(["multiscale", *sys.argv[1:]]) if args.argv is None
+                  else " ".join(["multiscale", *args.argv]))  # fmt: skip
+    except BuildError as exc:
+        if root:
+            print(" ".join(str(exc).split()), file=sys.stderr)
+        return 2
+    except RunError as exc:
+        if root:
+            print(f"{prog}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - no tracebacks for users
+        return _internal(prog, exc, args.debug) if root else 1
+    if root and not args.quiet:
+        ex = res.stats.get("exchanges", {}) if res.stats else {}
+        n_ex = sum(ex.values()) if isinstance(ex, dict) else 0
+        how = "already complete" if not res.stats and args.resume else (
+            f"t = {res.t_done_ms:g} ms in {res.wall_s:.1f} s wall, {n_ex} exchanges"
+            + (f", resumed from {res.resumed_from_ms:g} ms" if res.resumed_from_ms else ""))  # fmt: skip
+        print(f"wrote {res.path} ({how}); plot it with: multiscale plot {res.path}")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .output import ResultsError
+
+    prog = "multiscale plot"
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print(f"{prog}: matplotlib is not installed; pip install 'multiscale-neuro[plot]'",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    from .plots import plot_results
+
+    try:
+        written = plot_results(args.results, args.out_dir)
+    except ResultsError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001
+        return _internal(prog, exc, args.debug)
+    for p in written:
+        print(p)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``multiscale`` console script."""
     parser = argparse.ArgumentParser(
@@ -135,6 +236,32 @@ def main(argv: list[str] | None = None) -> int:
     p_insp.add_argument("--all", action="store_true", help="list every element")
     p_insp.add_argument("--limit", type=int, default=20, help="rows per list (default 20)")
     p_insp.set_defaults(func=_cmd_inspect)
+    p_run = sub.add_parser("run", help="run an experiment (TOML) and write its HDF5 results")
+    p_run.add_argument("experiment", help="experiment file (.toml)")
+    p_run.add_argument("-o", "--output", metavar="FILE",
+                       help="results file (default: output.file, else <name>.h5)")
+    p_run.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a value, e.g. --set simulation.t_stop_ms=500 (repeatable)")
+    p_run.add_argument("--quick", action="store_true",
+                       help="a short version: inputs moved to just after the equilibration, "
+                            "250 ms after the first one, 30 s pathway pre-run "
+                            "(docs/experiments.md)")
+    p_run.add_argument("--resume", action="store_true",
+                       help="continue the results file from its last checkpoint")
+    p_run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    p_run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p_run.set_defaults(func=_cmd_run)
+    p_val = sub.add_parser("validate", help="check an experiment file; list every problem")
+    p_val.add_argument("experiment", help="experiment file (.toml)")
+    p_val.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="check with these overrides, as run would apply them")
+    p_val.add_argument("--quick", action="store_true", help="also show the --quick variant")
+    p_val.set_defaults(func=_cmd_validate)
+    p_plot = sub.add_parser("plot", help="PNG figures of a results file, next to it")
+    p_plot.add_argument("results", help="results file (.h5)")
+    p_plot.add_argument("--out-dir", metavar="DIR", help="folder for the PNGs")
+    p_plot.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p_plot.set_defaults(func=_cmd_plot)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
@@ -142,7 +269,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    return args.func(args)
+    args.argv = argv
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("multiscale: interrupted", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

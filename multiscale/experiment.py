@@ -273,7 +273,7 @@ class SchedulerSpec:
 class SimulationSpec:
     """``[simulation]``: the clock."""
 
-    t_stop_ms: float = _f(kind="float", unit="ms", gt=0.0, doc="end of the run (required)")
+    t_stop_ms: float = _f(kind="float", unit="ms", gt=0.0, doc="end of the run")
     dt_ms: float = _f(0.025, kind="float", unit="ms", gt=0.0, doc="electrical time step")
     v_init_mV: float = _f(-87.75, kind="float", unit="mV", doc="initial membrane potential")
     equilibrate_ms: float = _f(
@@ -943,9 +943,14 @@ def _build(cls: type, raw: Any, path: str, ctx: _Ctx) -> Any:
         quiet = True  # one problem for the table, not one per missing key
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     kwargs: dict[str, Any] = {}
-    for key, value in raw.items():
+    meant: set[str] = set()  # known keys an unknown key was probably meant to be
+    for key in raw:
         if key not in fields:
-            ctx.add(f"{prefix}{key}", _unknown_key_message(key, cls, path))
+            msg = _unknown_key_message(key, cls, path)
+            ctx.add(f"{prefix}{key}", msg)
+            m = re.search(r"(?:did you mean|in the key name:) '([^']+)'", msg)
+            if m:
+                meant.add(m.group(1))
     for name, f in fields.items():
         md = f.metadata
         kpath = f"{prefix}{name}"
@@ -977,7 +982,7 @@ def _build(cls: type, raw: Any, path: str, ctx: _Ctx) -> Any:
                 kwargs[name] = f.default_factory()
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             unit = f" [{md['unit']}]" if md["unit"] else ""
-            if not quiet:
+            if not quiet and name not in meant:  # a misspelt key was reported already
                 ctx.add(kpath, f"missing required key; add {name} = ...{unit} ({md['doc']})")
             kwargs[name] = None
     return cls(**kwargs)
@@ -1311,9 +1316,9 @@ def _check_pathway(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
                     f"= {_show(name)}: no species '{sid}' in the pathway (a concentration [X] "
                     f"needs a species){_did_you_mean(sid, species)}")  # fmt: skip
         elif sid not in known:
+            hint = _did_you_mean(sid, known) or "; write [X] for a species concentration"
             ctx.add(f"recording.species[{i}]",
-                    f"= {_show(name)}: no species or parameter of that id in the pathway"
-                    f"{_did_you_mean(sid, known)}; write [X] for a species concentration")  # fmt: skip
+                    f"= {_show(name)}: no species or parameter of that id in the pathway{hint}")
 
 
 # ----------------------------------------------------------------------------- overrides

@@ -33,7 +33,7 @@ Usage::
     python examples/spine_plasticity.py --freq HZ --pulses N
         --coupling influx|concentration-difference [--window-ms MS]
         [--exchange-interval-ms MS | --fixed-interval-ms MS]
-        [--pathway timescales|corrected] [--t-stop-ms MS] [--json PATH] [--plot PATH]
+        [--sample-span-ms MS] [--pathway timescales|corrected] [--t-stop-ms MS] [--json PATH] [--plot PATH]
         [--quick] [--out DIR]
 """
 
@@ -68,12 +68,13 @@ def default_t_stop_ms(inputs_ms: np.ndarray) -> float:
 
 def run(freq_hz: float, pulses: int, coupling: str, scheduler, pathway_variant: str,
         t_stop_ms: float | None, first_ms: float | None = None,
-        record_every_ms: float = 1.0) -> dict:  # fmt: skip
+        record_every_ms: float = 1.0, sample_span_ms: float | None = None) -> dict:  # fmt: skip
     inputs = protocol(freq_hz, pulses, first_ms)
     t_stop = default_t_stop_ms(inputs) if t_stop_ms is None else t_stop_ms
     msn = MSN("two")
     cs = Cosimulation(msn, pathway=Pathway.spine(pathway_variant), biochemical=[1],
-                      coupling=coupling, scheduler=scheduler)  # fmt: skip
+                      coupling=coupling, scheduler=scheduler,
+                      sample_span_ms=sample_span_ms)  # fmt: skip
     spine = msn.spine(1)
     every = max(1, round(record_every_ms / cs.electrical.dt_ms))
     v = cs.electrical.record("v", spine.head(0.5), every=every)
@@ -154,6 +155,9 @@ def main(argv=None) -> int:
                     help="EventDriven exchange interval [ms]")
     ap.add_argument("--fixed-interval-ms", type=float,
                     help="use FixedInterval(MS) instead of EventDriven")
+    ap.add_argument("--sample-span-ms", type=float,
+                    help="concentration-difference: sample the Ca change over the last MS of "
+                         "each interval (0.9 = the original's sampling)")
     ap.add_argument("--pathway", default="timescales", choices=["timescales", "corrected"])
     ap.add_argument("--t-stop-ms", type=float, help="end of the run [ms] (default: see above)")
     ap.add_argument("--quick", action="store_true",
@@ -174,7 +178,7 @@ def main(argv=None) -> int:
     else:
         scheduler = EventDriven(args.window_ms, args.exchange_interval_ms)
     res = run(args.freq, args.pulses, args.coupling, scheduler, args.pathway, args.t_stop_ms,
-              first)  # fmt: skip
+              first, sample_span_ms=args.sample_span_ms)  # fmt: skip
     info = summary(res)
     print(f"spine1, {args.pulses} inputs at {args.freq:g} Hz from {res['inputs_ms'][0]:g} ms, "
           f"{args.coupling}, {scheduler}")

@@ -92,6 +92,12 @@ class CalciumCoupling:
         (None: the pathway has none).
     pump_vmax, leak_vmax : float
         Their values outside windows, in their ports' units.
+    sample_span_ms : float, optional
+        concentration-difference only: measure the change of concentration over
+        the last ``sample_span_ms`` of each interval (still divided by the whole
+        interval).  The original sampled 0.9 ms back and divided by 1 ms
+        (MODEL.md 8.3, "sampling mismatch"); ``0.9`` reproduces that.  Default:
+        the whole interval.
     """
 
     def __init__(
@@ -109,6 +115,7 @@ class CalciumCoupling:
         leak_port: str | None = "ca_leak_vmax",
         pump_vmax: float | None = None,
         leak_vmax: float | None = None,
+        sample_span_ms: float | None = None,
     ) -> None:
         if mode not in COUPLING_MODES:
             from biochem.errors import did_you_mean
@@ -176,6 +183,12 @@ class CalciumCoupling:
                             ("pathway_volume_l", pathway_volume_l)):  # fmt: skip
             if not (isinstance(value, int | float) and value > 0):
                 raise CouplingError(f"{where}: {name} = {value!r} must be a positive number")
+        if sample_span_ms is not None:
+            if mode != "concentration-difference":
+                raise CouplingError(f"{where}: sample_span_ms applies to concentration-difference")
+            if not (isinstance(sample_span_ms, int | float) and sample_span_ms > 0):
+                raise CouplingError(f"{where}: sample_span_ms = {sample_span_ms!r} must be > 0")
+        self.sample_span_ms = sample_span_ms
         self.head_volume_um3 = float(head_volume_um3)
         self.pathway_volume_l = float(pathway_volume_l)
         self.ca_in_port = ca_in_port
@@ -217,18 +230,21 @@ class CalciumCoupling:
             inst.set(self.pump_port, 0.0 if window else self.pump_vmax)
             inst.set(self.leak_port, 0.0 if window else self.leak_vmax)
 
-    def prepare_interval(self, dt_s: float, window: bool) -> float:
+    def prepare_interval(self, dt_s: float, window: bool, base_conc: float | None = None) -> float:
         """Set the pathway's inputs for the interval just integrated electrically.
 
         Returns the amount [mol] it will deliver.  ``window`` says whether the
-        interval lies in a synchronisation window (used by concentration-difference).
+        interval lies in a synchronisation window (used by concentration-difference);
+        ``base_conc`` is the concentration ``sample_span_ms`` before the end of
+        the interval, when there is one (default: the start of the interval).
         """
         q = self.electrical.get(self.charge_port)
         entered = charge_to_mol((q - self._last_charge) * self._charge_si)
         self._last_charge = q
         self.entered_mol += entered
         c = self.electrical.get(self.concentration_port)
-        dc = (c - self._last_conc) * self._conc_si  # mol/m3, the same as mM
+        base = self._last_conc if base_conc is None else base_conc
+        dc = (c - base) * self._conc_si  # mol/m3, the same as mM
         self._last_conc = c
         if self.mode == "influx":
             n = entered

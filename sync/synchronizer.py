@@ -107,6 +107,12 @@ class Synchronizer:
         terms = [t for lk in self.links for t in lk.concentration_terms]
         self._conc_probe = electrical.sim.probe(terms) if terms else None
         self._conc_split = np.cumsum([0] + [len(lk.concentration_terms) for lk in self.links])
+        spans = {lk.calcium.sample_span_ms for lk in self.links}
+        if len(spans) > 1:
+            raise SyncError(f"the spines' couplings have different sample_span_ms {spans}")
+        span = spans.pop() if spans else None
+        self.span_ticks = self.clock.ticks(span, "sample_span_ms") if span else 0
+        self._pre: tuple[int, np.ndarray] | None = None  # (tick, concentrations) before an exchange
         self.wall = {"electrical": 0.0, "biochemical": 0.0, "sync": 0.0}
         self.pathway_calls = 0
         self.sample_calls = 0
@@ -213,7 +219,14 @@ class Synchronizer:
         if self.started:
             while True:
                 k = self.plan.next_tick(self.now)
-                if k is None or k > stop:
+                if k is None:
+                    break
+                if self.span_ticks:  # sample the concentrations span before the exchange
+                    p = k - self.span_ticks
+                    if self.now < p <= stop:
+                        self._run_electrical(p)
+                        self._pre = (p, self._link_concentrations())
+                if k > stop:
                     break
                 self._run_electrical(k)
                 self._exchange(k)
@@ -243,12 +256,16 @@ class Synchronizer:
                     lk.in_window = False
             parts = sorted(parts)
         for li in parts:
-            self._sync_link(self.links[li], tick, open_after)
+            self._sync_link(self.links[li], tick, open_after, li)
 
-    def _sync_link(self, lk: Link, tick: int, open_after: bool) -> None:
+    def _sync_link(self, lk: Link, tick: int, open_after: bool, li: int = -1) -> None:
         if tick > lk.last_tick:
             dt_s = (tick - lk.last_tick) * self.clock.dt_ms / 1000.0
-            lk.calcium.prepare_interval(dt_s, window=lk.in_window)
+            base = None
+            pre = self._pre
+            if pre is not None and li >= 0 and pre[0] == tick - self.span_ticks > lk.last_tick:
+                base = float(pre[1][li])
+            lk.calcium.prepare_interval(dt_s, window=lk.in_window, base_conc=base)
             self._advance_pathway(lk, tick)
         lk.weight.apply(self.clock.ms(tick))
         lk.in_window = open_after
@@ -315,6 +332,7 @@ class Synchronizer:
             "now": self.now,
             "started": self.started,
             "rest": self.rest.copy(),
+            "pre": self._pre,
             "electrical": self.electrical.save_state(),
             "plan": self.plan.state(),
             "counters": (dict(self.wall), self.pathway_calls, self.sample_calls,
@@ -345,6 +363,7 @@ class Synchronizer:
         self.electrical.restore_state(st["electrical"])
         self.now, self.started = st["now"], st["started"]
         self.rest = st["rest"].copy()
+        self._pre = st["pre"]
         self.plan.set_state(st["plan"])
         wall, self.pathway_calls, self.sample_calls, self.n_exchange_ticks = st["counters"]
         self.wall = dict(wall)

@@ -933,10 +933,12 @@ def _convert_value(v: Any, path: str, md: Mapping, ctx: _Ctx) -> Any:
     raise AssertionError(f"unknown schema kind {kind}")  # pragma: no cover - schema bug
 
 
-def _build(cls: type, raw: Any, path: str, ctx: _Ctx) -> Any:
-    """Instantiate a schema dataclass from a raw TOML table, collecting problems."""
+def _build(cls: type, raw: Any, path: str, ctx: _Ctx, quiet: bool = False) -> Any:
+    """Instantiate a schema dataclass from a raw TOML table, collecting problems.
+
+    ``quiet`` skips "missing required key" problems (the table itself was reported).
+    """
     prefix = f"{path}." if path else ""
-    quiet = False
     if not isinstance(raw, dict):
         ctx.add(path, f"= {_show(raw)} is {_type_name(raw)}; expected a table [{path}]")
         raw = {}
@@ -955,10 +957,11 @@ def _build(cls: type, raw: Any, path: str, ctx: _Ctx) -> Any:
         md = f.metadata
         kpath = f"{prefix}{name}"
         if md["kind"] == "table":
-            if name not in raw and md.get("required_table"):
+            if name not in raw and md.get("required_table") and name not in meant:
                 ctx.add(kpath, f"missing table [{name}]; add it (it needs at least "
                                f"{_required_keys(md['cls'])})")  # fmt: skip
-            kwargs[name] = _build(md["cls"], raw.get(name, {}), kpath, ctx)
+            absent = name not in raw and md.get("required_table")
+            kwargs[name] = _build(md["cls"], raw.get(name, {}), kpath, ctx, quiet=bool(absent))
             continue
         if md["kind"] == "tables":
             items = raw.get(name, [])
@@ -1120,12 +1123,17 @@ def _check(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
         for i, s in enumerate(items):
             if isinstance(s, int) and s > n:
                 ctx.add(f"{path}[{i}]", _no_spine(s, mode, n))
-    # train and timescales: exactly one of two rate keys
+    # train and timescales: exactly one of two rate keys (unless one of them was invalid)
+    def reported(prefix: str) -> bool:
+        return any(p.key.startswith(prefix) for p in ctx.problems)
+
     for k, st in enumerate(exp.stimuli.train):
-        if (st.frequency_hz is None) == (st.interval_ms is None):
+        if (st.frequency_hz is None) == (st.interval_ms is None) and not reported(
+                f"stimuli.train[{k}]."):  # fmt: skip
             ctx.add(f"stimuli.train[{k}]", "give exactly one of frequency_hz and interval_ms")
     for k, st in enumerate(exp.stimuli.timescales):
-        if (st.delay_s is None) == (st.frequency_hz is None):
+        if (st.delay_s is None) == (st.frequency_hz is None) and not reported(
+                f"stimuli.timescales[{k}]."):  # fmt: skip
             ctx.add(f"stimuli.timescales[{k}]", "give exactly one of delay_s (the original "
                                                 "'delay', an interval) and frequency_hz")  # fmt: skip
     for k, st in enumerate(exp.stimuli.poisson):

@@ -14,6 +14,7 @@ short.  Only rank 0 shows it, and ``--quiet`` silences it (``enabled=False``).
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -68,7 +69,7 @@ class Progress:
         self._clock = clock or time.monotonic
         self._t0 = self._clock()
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last_logged = -1.0
+        self._last_bucket = -1
         self._width = 0
 
     def wall_s(self) -> float:
@@ -98,9 +99,12 @@ class Progress:
             pad = max(0, self._width - len(text))
             self.stream.write("\r" + text + " " * pad)
             self._width = len(text)
-        elif frac >= 1.0 or frac - self._last_logged >= LOG_EVERY_FRACTION:
-            self.stream.write(text + "\n")
-            self._last_logged = frac
+        else:
+            # one line per LOG_EVERY_FRACTION bucket (the 1e-9 absorbs rounding of the ratio)
+            bucket = math.floor(frac / LOG_EVERY_FRACTION + 1e-9)
+            if bucket > self._last_bucket:
+                self.stream.write(text + "\n")
+                self._last_bucket = bucket
         self.stream.flush()
 
     def message(self, text: str) -> None:

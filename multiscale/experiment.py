@@ -243,6 +243,12 @@ class CouplingSpec:
     ca_leak_vmax_M_per_s: float = _f(
         4e-3, kind="float", unit="M/s", ge=0.0, doc="pathway Ca leak Vmax (MODEL.md 8.4)"
     )
+    sample_span_ms: float | None = _f(
+        None, kind="float", unit="ms", gt=0.0,
+        doc="concentration-difference only: measure each change of head calcium over the "
+        "last sample_span_ms of the exchange interval (0.9 reproduces the original; default "
+        "the whole interval)",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1085,6 +1091,7 @@ def _check(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
         ("recording.interval_ms", exp.recording.interval_ms),
         ("output.flush_interval_ms", exp.output.flush_interval_ms),
         ("output.checkpoint_interval_ms", exp.output.checkpoint_interval_ms),
+        ("coupling.sample_span_ms", exp.coupling.sample_span_ms),
     ):
         if value is not None and value > 0 and not _multiple_of(value, dt):
             ctx.add(path, f"= {value:g} ms is not a whole number of steps of "
@@ -1100,6 +1107,14 @@ def _check(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
         ctx.add("scheduler.window_ms", f"= {sch.window_ms:g} ms is shorter than "
                                        f"exchange_interval_ms = {sch.exchange_interval_ms:g} ms; "
                                        "a window needs at least one exchange")  # fmt: skip
+    span = exp.coupling.sample_span_ms
+    if span is not None:
+        if exp.coupling.calcium != "concentration-difference":
+            ctx.add("coupling.sample_span_ms", "applies to calcium = 'concentration-difference' "
+                                               "only; remove it")  # fmt: skip
+        elif span > sch.exchange_interval_ms:
+            ctx.add("coupling.sample_span_ms", f"= {span:g} ms is longer than the exchange "
+                                               f"interval ({sch.exchange_interval_ms:g} ms)")  # fmt: skip
     # model parameters
     _check_parameters(exp, ctx)
     if check_files and mode in ("onebranch", "all"):
@@ -1347,11 +1362,16 @@ def _parse_override(text: str) -> tuple[list, Any] | str:
         parts.append(m.group(1))
         parts += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
     value = value.strip()
+    if not value:
+        return parts, _REMOVE  # --set key= : back to the default
     try:
         parsed = tomllib.loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value  # a bare word is a string: --set model.spines=all
     return parts, parsed
+
+
+_REMOVE = object()
 
 
 def _path_str(parts: Sequence) -> str:
@@ -1400,7 +1420,13 @@ def _apply_overrides(raw: dict, overrides: Sequence[str], problems: list[Problem
                                         "no such list item; --set can change items, not add "
                                         "them"))  # fmt: skip
                 continue
+            if value is _REMOVE:
+                problems.append(Problem(f"--set {text}", None, _path_str(parts),
+                                        "list items cannot be removed"))  # fmt: skip
+                continue
             node[last] = value
+        elif isinstance(node, dict) and value is _REMOVE:
+            node.pop(last, None)
         elif isinstance(node, dict):
             node[last] = value
         else:

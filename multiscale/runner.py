@@ -203,6 +203,7 @@ def build(exp: Experiment) -> Built:
             equilibrate_ms=sim.equilibrate_ms, equilibrate_biochem_s=sim.equilibrate_biochem_s,
             ca_pump_vmax=cp.ca_pump_vmax_M_per_s if pathway is not None else None,
             ca_leak_vmax=cp.ca_leak_vmax_M_per_s if pathway is not None else None,
+            sample_span_ms=cp.sample_span_ms,
         )  # fmt: skip
     inputs = exp.input_events()
     with _stage(exp, "stimuli"):

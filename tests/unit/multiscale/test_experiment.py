@@ -137,6 +137,16 @@ def test_set_overrides_values_tables_and_list_items():
     assert exp.overrides[0] == "simulation.t_stop_ms=500"
 
 
+def test_set_with_an_empty_value_removes_the_key():
+    path = REPO / "examples" / "experiments" / "long_tstop.toml"
+    exp = ex.load(path, check_files=False)
+    assert exp.coupling.sample_span_ms == 0.9
+    with pytest.raises(ex.ExperimentError, match="coupling.sample_span_ms"):
+        ex.load(path, ["coupling.calcium=influx"], check_files=False)
+    exp = ex.load(path, ["coupling.calcium=influx", "coupling.sample_span_ms="], check_files=False)
+    assert exp.coupling.calcium == "influx" and exp.coupling.sample_span_ms is None
+
+
 def test_set_problems_name_the_override_not_the_file():
     with pytest.raises(ex.ExperimentError) as err:
         ex.loads(MINIMAL, source="mini.toml", overrides=["simulation.dt_ms=-1"])

@@ -60,3 +60,31 @@ def test_inspect_bad_inputs_exit_2_without_traceback(tmp_path):
         assert res.returncode == 2
         assert words in res.stderr and str(target.name) in res.stderr
         assert "Traceback" not in res.stderr
+
+
+def test_run_validate_plot_are_subcommands_with_usage_errors(capsys):
+    for cmd in (["run"], ["validate"], ["plot"], ["run", "x.toml", "--bogus"]):
+        assert main(cmd) == 2
+        assert "usage:" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for cmd in ("run", "validate", "plot", "inspect", "info"):
+        assert cmd in out
+
+
+def test_validate_a_valid_experiment(capsys):
+    path = REPO / "examples" / "experiments" / "long_tstop.toml"
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}: valid (two mode, 2 spines") and "t_stop 20100 ms" in out
+    assert main(["validate", str(path), "--quick"]) == 0
+    assert "--quick: t_stop 400 ms" in capsys.readouterr().out
+
+
+def test_run_of_a_bad_experiment_exits_2_before_building(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[model]\nspines = "two"\n[simulation]\nt_stop_ms = "soon"\n')
+    assert main(["run", str(bad), "-o", str(tmp_path / "x.h5")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{bad}:4: simulation.t_stop_ms = \"soon\" is a string; expected a number [ms]"]
+    assert not (tmp_path / "x.h5").exists()

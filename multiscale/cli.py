@@ -238,23 +238,36 @@ def main(argv: list[str] | None = None) -> int:
     p_insp.set_defaults(func=_cmd_inspect)
     p_run = sub.add_parser("run", help="run an experiment (TOML) and write its HDF5 results")
     p_run.add_argument("experiment", help="experiment file (.toml)")
-    p_run.add_argument("-o", "--output", metavar="FILE",
-                       help="results file (default: output.file, else <name>.h5)")
-    p_run.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="override a value, e.g. --set simulation.t_stop_ms=500 (repeatable)")
-    p_run.add_argument("--quick", action="store_true",
-                       help="a short version: inputs moved to just after the equilibration, "
-                            "250 ms after the first one, 30 s pathway pre-run "
-                            "(docs/experiments.md)")
-    p_run.add_argument("--resume", action="store_true",
-                       help="continue the results file from its last checkpoint")
+    p_run.add_argument(
+        "-o", "--output", metavar="FILE", help="results file (default: output.file, else <name>.h5)"
+    )
+    p_run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a value, e.g. --set simulation.t_stop_ms=500 (repeatable)",
+    )
+    p_run.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short version: inputs moved to just after the equilibration, "
+        "250 ms after the first one, 30 s pathway pre-run "
+        "(docs/experiments.md)",
+    )
+    p_run.add_argument(
+        "--resume", action="store_true", help="continue the results file from its last checkpoint"
+    )
     p_run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     p_run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p_run.set_defaults(func=_cmd_run)
     p_val = sub.add_parser("validate", help="check an experiment file; list every problem")
     p_val.add_argument("experiment", help="experiment file (.toml)")
-    p_val.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="check with these overrides, as run would apply them")
+    p_val.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="check with these overrides, as run would apply them",
+    )
     p_val.add_argument("--quick", action="store_true", help="also show the --quick variant")
     p_val.set_defaults(func=_cmd_validate)
     p_plot = sub.add_parser("plot", help="PNG figures of a results file, next to it")

@@ -49,14 +49,14 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "DEFAULT_SPECIES",
+    "PATHWAY_ROLES",
+    "QUICK_AFTER_FIRST_INPUT_MS",
+    "QUICK_BIOCHEM_EQUILIBRATION_S",
+    "QUICK_LEAD_MS",
     "Experiment",
     "ExperimentError",
     "Problem",
-    "QUICK_BIOCHEM_EQUILIBRATION_S",
-    "QUICK_AFTER_FIRST_INPUT_MS",
-    "QUICK_LEAD_MS",
-    "DEFAULT_SPECIES",
-    "PATHWAY_ROLES",
     "apply_quick",
     "dumps_toml",
     "load",
@@ -356,7 +356,9 @@ class TimescalesSpec:
 
     name: str = _f("", kind="str", doc="label, e.g. the original's 's1'")
     spines: tuple = _f(kind="spines", doc="spine numbers or 'spineN' names")
-    t_stim_s: float = _f(kind="float", unit="s", doc="reference time; first spike one interval later")
+    t_stim_s: float = _f(
+        kind="float", unit="s", doc="reference time; first spike one interval later"
+    )
     numbers: int = _f(kind="int", ge=0, doc="number of spikes")
     delay_s: float | None = _f(
         None, kind="float", unit="s", gt=0.0,
@@ -392,9 +394,7 @@ class RecordingSpec:
         ("v", "cai", "cali", "ica"), kind="strs",
         doc="electrical variables: v, an ion variable (cai, ica, ...) or mechanism.variable",
     )  # fmt: skip
-    sections: tuple = _f(
-        ("soma",), kind="locations", doc="sections recorded at 0.5, or 'name(x)'"
-    )
+    sections: tuple = _f(("soma",), kind="locations", doc="sections recorded at 0.5, or 'name(x)'")
     spine_heads: tuple = _f(
         ("stimulated", "biochemical"), kind="selection",
         choices=("stimulated", "biochemical", "all"),
@@ -1138,6 +1138,7 @@ def _check(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
         for i, s in enumerate(items):
             if isinstance(s, int) and s > n:
                 ctx.add(f"{path}[{i}]", _no_spine(s, mode, n))
+
     # train and timescales: exactly one of two rate keys (unless one of them was invalid)
     def reported(prefix: str) -> bool:
         return any(p.key.startswith(prefix) for p in ctx.problems)
@@ -1194,8 +1195,10 @@ def _check(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
 
 def _no_spine(s: int, mode: str, n: int) -> str:
     have = f"spines 1..{n}" if n else "no spines"
-    return (f"= {s}: there is no spine{s} in spine mode '{mode}' ({have}); use a spine that "
-            "exists or change model.spines")
+    return (
+        f"= {s}: there is no spine{s} in spine mode '{mode}' ({have}); use a spine that "
+        "exists or change model.spines"
+    )
 
 
 def _check_parameters(exp: Experiment, ctx: _Ctx) -> None:
@@ -1340,8 +1343,10 @@ def _check_pathway(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
                     f"needs a species){_did_you_mean(sid, species)}")  # fmt: skip
         elif sid not in known:
             hint = _did_you_mean(sid, known) or "; write [X] for a species concentration"
-            ctx.add(f"recording.species[{i}]",
-                    f"= {_show(name)}: no species or parameter of that id in the pathway{hint}")
+            ctx.add(
+                f"recording.species[{i}]",
+                f"= {_show(name)}: no species or parameter of that id in the pathway{hint}",
+            )
 
 
 # ----------------------------------------------------------------------------- overrides
@@ -1525,7 +1530,9 @@ def load(
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ExperimentError([Problem(str(path), None, "", f"cannot read the file: {exc}")]) from None
+        raise ExperimentError(
+            [Problem(str(path), None, "", f"cannot read the file: {exc}")]
+        ) from None
     return loads(text, source=str(path), name=p.stem, overrides=overrides, check_files=check_files)
 
 

@@ -388,7 +388,9 @@ class Results:
                 continue
             for k in g:
                 v = g[k][()]
-                out[f"{grp}/{k}"] = np.array([_text(x) for x in v]) if g[k].dtype.kind in "OS" else v
+                out[f"{grp}/{k}"] = (
+                    np.array([_text(x) for x in v]) if g[k].dtype.kind in "OS" else v
+                )
         return out
 
     def sync(self) -> dict:

@@ -252,7 +252,7 @@ def _morphology(r: Results, path: Path) -> bool:
     # spines: position, weight change of the biochemical ones
     change = {}
     for s in r.spines():
-        t, w = r.weights(s)
+        _, w = r.weights(s)
         if w.size:
             change[int(r.spine_attrs(s)["number"])] = 100.0 * (w[-1] / w[0] - 1.0)
     stimulated = {int(r.spine_attrs(s)["number"]) for s in r.spines()

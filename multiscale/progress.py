@@ -29,9 +29,9 @@ BAR_WIDTH = 20
 
 def format_duration(seconds: float) -> str:
     """``h:mm:ss`` (days are written out when needed)."""
-    if seconds != seconds or seconds < 0:  # NaN or negative: unknown
+    if math.isnan(seconds) or seconds < 0:  # unknown
         return "--:--:--"
-    s = int(round(seconds))
+    s = round(seconds)
     d, s = divmod(s, 86400)
     h, s = divmod(s, 3600)
     m, s = divmod(s, 60)
@@ -80,7 +80,7 @@ class Progress:
         frac = 1.0 if span <= 0 else min(1.0, max(0.0, (t_ms - self.t_start_ms) / span))
         wall = self.wall_s() if wall_s is None else wall_s
         eta = wall * (1.0 - frac) / frac if frac > 0 else float("nan")
-        filled = int(round(frac * BAR_WIDTH))
+        filled = round(frac * BAR_WIDTH)
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
         text = (f"[{bar}] {100 * frac:5.1f}% t = {t_ms:.1f} / {self.t_stop_ms:.1f} ms  "
                 f"wall {format_duration(wall)}  ETA {format_duration(eta)}")  # fmt: skip

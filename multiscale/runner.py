@@ -279,7 +279,7 @@ def _create_layout(w: ResultsWriter, b: Built, comm_size: int, command: str) -> 
         overrides=json.dumps(list(exp.overrides)), quick=bool(exp.is_quick),
         quick_shift_ms=float(exp.quick_shift_ms), seed=int(exp.experiment.seed),
         rank_count=int(comm_size), versions=_versions(), git_sha=_git_sha(),
-        created_utc=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        created_utc=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         command=command, status="running", t_stop_ms=float(exp.simulation.t_stop_ms),
         t_done_ms=0.0, digest=exp.digest(),
     )  # fmt: skip
@@ -633,4 +633,4 @@ def _diff_keys(a: Any, b: Any, prefix: str = "") -> set[str]:
 
 def estimate_steps(exp: Experiment) -> int:
     """Electrical steps of the run (for messages)."""
-    return int(math.ceil(exp.simulation.t_stop_ms / exp.simulation.dt_ms))
+    return math.ceil(exp.simulation.t_stop_ms / exp.simulation.dt_ms)

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import sync
-
 from multiscale.cli import main, versions
 
 from ..conftest import REPO
@@ -86,5 +85,5 @@ def test_run_of_a_bad_experiment_exits_2_before_building(tmp_path, capsys):
     bad.write_text('[model]\nspines = "two"\n[simulation]\nt_stop_ms = "soon"\n')
     assert main(["run", str(bad), "-o", str(tmp_path / "x.h5")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"{bad}:4: simulation.t_stop_ms = \"soon\" is a string; expected a number [ms]"]
+    assert err == [f'{bad}:4: simulation.t_stop_ms = "soon" is a string; expected a number [ms]']
     assert not (tmp_path / "x.h5").exists()

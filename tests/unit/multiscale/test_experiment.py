@@ -106,13 +106,16 @@ delay_s = 0.05
 
 
 def test_poisson_trains_depend_on_the_seed_only():
-    text = MINIMAL.split("[[stimuli.train]]")[0] + """
+    text = (
+        MINIMAL.split("[[stimuli.train]]")[0]
+        + """
 [[stimuli.poisson]]
 spines = [1, 2]
 rate_hz = 50.0
 start_ms = 120.0
 stop_ms = 300.0
 """
+    )
     a = ex.loads(text).input_events()
     b = ex.loads(text).input_events()
     c = ex.loads(text, overrides=["experiment.seed=7"]).input_events()
@@ -156,7 +159,10 @@ def test_set_problems_name_the_override_not_the_file():
 
 
 def test_all_problems_are_reported_at_once_in_line_order():
-    text = MINIMAL.replace('spines = "two"', 'spines = "tow"\nkir_gkbar = -1.0') + "[scheduler]\nwindw_ms = 3\n"
+    text = (
+        MINIMAL.replace('spines = "two"', 'spines = "tow"\nkir_gkbar = -1.0')
+        + "[scheduler]\nwindw_ms = 3\n"
+    )
     with pytest.raises(ex.ExperimentError) as err:
         ex.loads(text, source="x.toml")
     keys = [p.key for p in err.value.problems]
@@ -201,7 +207,8 @@ def test_quick_moves_inputs_and_shortens_the_run():
     assert q.is_quick and q.quick_shift_ms == 1900.0
     assert q.first_input_ms() == pytest.approx(exp.simulation.equilibrate_ms + ex.QUICK_LEAD_MS)
     assert q.simulation.t_stop_ms == pytest.approx(
-        q.first_input_ms() + ex.QUICK_AFTER_FIRST_INPUT_MS, abs=q.simulation.dt_ms)
+        q.first_input_ms() + ex.QUICK_AFTER_FIRST_INPUT_MS, abs=q.simulation.dt_ms
+    )
     assert q.simulation.equilibrate_biochem_s == ex.QUICK_BIOCHEM_EQUILIBRATION_S
     # the same spikes, moved: the intervals do not change
     full = {(n, s): t for n, s, t, _, _ in exp.input_events()}
@@ -218,7 +225,9 @@ def test_quick_keeps_a_run_that_ends_before_its_inputs():
 
 
 def test_quick_table_overrides_the_defaults():
-    q = ex.apply_quick(ex.loads(MINIMAL + "[quick]\nafter_first_input_ms = 50.0\nshift_inputs = false\n"))
+    q = ex.apply_quick(
+        ex.loads(MINIMAL + "[quick]\nafter_first_input_ms = 50.0\nshift_inputs = false\n")
+    )
     assert q.quick_shift_ms == 0.0 and q.simulation.t_stop_ms == pytest.approx(200.0)
 
 
@@ -263,7 +272,7 @@ def test_the_catalogue_holds_at_least_30_mistakes():
 def test_bad_experiment_gives_exit_2_and_one_line_naming_the_key(path, capsys):
     h = _header(path)
     assert main(["validate", str(path)]) == 2
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     (line,) = lines

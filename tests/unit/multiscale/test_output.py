@@ -97,7 +97,7 @@ def test_truncate_and_reopen_cut_series_back(tmp_path):
     w2.truncate(lengths)
     w2.close()
     with Results(path) as r:
-        t, v = r.trace("soma", "v")
+        t, _ = r.trace("soma", "v")
         assert t.size == 50 and t[-1] == pytest.approx(4.9)
 
 

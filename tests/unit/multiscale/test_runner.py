@@ -254,7 +254,10 @@ def test_cli_run_electrical_only_with_progress_and_plots(tmp_path, capsys):
     assert f"wrote {out}" in cap.out
     with Results(out) as r:
         assert r.status == "complete" and "spines/spine1/weight" not in r.f
-        assert r.f["spines/spine1"].attrs["stimulated"] and not r.f["spines/spine1"].attrs["biochemical"]
+        assert (
+            r.f["spines/spine1"].attrs["stimulated"]
+            and not r.f["spines/spine1"].attrs["biochemical"]
+        )
     assert main(["plot", str(out), "--out-dir", str(tmp_path / "png")]) == 0
     made = sorted(x.name for x in (tmp_path / "png").iterdir())
     assert made == ["el_calcium.png", "el_morphology.png", "el_voltage.png"]

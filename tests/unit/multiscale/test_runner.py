@@ -261,8 +261,11 @@ def test_cli_run_electrical_only_with_progress_and_plots(tmp_path, capsys):
     assert main(["plot", str(out), "--out-dir", str(tmp_path / "png")]) == 0
     made = sorted(x.name for x in (tmp_path / "png").iterdir())
     assert made == ["el_calcium.png", "el_morphology.png", "el_voltage.png"]
-    assert main(["run", str(p), "-o", str(tmp_path / "q.h5"), "--quiet"]) == 0
+    q = tmp_path / "q" / "q.h5"
+    assert main(["run", str(p), "-o", str(q), "--quiet", "--set", "output.plots=true"]) == 0
     assert capsys.readouterr().err == ""
+    assert sorted(x.name for x in q.parent.glob("*.png")) == [
+        "q_calcium.png", "q_morphology.png", "q_voltage.png"]  # fmt: skip
 
 
 def test_plots_of_a_coupled_run(tiny, tmp_path):

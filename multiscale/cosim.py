@@ -97,6 +97,11 @@ class Cosimulation:
         ``concentration-difference`` only: measure each change of head calcium
         over the last ``sample_span_ms`` of the interval (0.9 reproduces the
         original's sampling, MODEL.md 8.3; default the whole interval).
+    comm : communicator, optional
+        From :func:`multiscale.distribute.world` under ``mpiexec``: the spines'
+        pathways are distributed over the ranks by expected cost (every rank
+        builds the same Cosimulation and calls the same methods; ``finish``,
+        ``stats`` and ``weights`` of another rank's spine communicate).
     """
 
     def __init__(
@@ -115,6 +120,7 @@ class Cosimulation:
         ca_leak_vmax: float | None = None,
         pathway_volume_l: float | None = None,
         sample_span_ms: float | None = None,
+        comm=None,
         sim_kwargs: Mapping | None = None,
     ) -> None:
         if not isinstance(msn, MSN):
@@ -148,6 +154,8 @@ class Cosimulation:
         self._pump, self._leak = ca_pump_vmax, ca_leak_vmax
         self._pathway_volume_l = pathway_volume_l
         self._sample_span_ms = sample_span_ms
+        self.comm = comm
+        self._collected: dict | None = None
         self._conns: dict[str, dict[tuple[str, float], Connection]] = {}
         self._pending_traces: list[tuple[str, SpeciesTrace, float]] = []
         self.sync: Synchronizer | None = None
@@ -315,7 +323,7 @@ class Cosimulation:
             inputs = list(self._conns.get(sp.name, {}).values())
             links.append(Link(sp.name, inst, calcium, weight, inputs, conc_terms))
         self.sync = Synchronizer(comp, links, self.scheduler, start_ms=self.equilibrate_ms,
-                                 bio_t0_s=self.equilibrate_biochem_s)  # fmt: skip
+                                 bio_t0_s=self.equilibrate_biochem_s, comm=self.comm)  # fmt: skip
 
     # ------------------------------------------------------------------ running
     def initialize(self) -> None:
@@ -340,6 +348,8 @@ class Cosimulation:
         """Bring every pathway and weight up to the current time (once, at the end)."""
         if self.sync is not None:
             self.sync.finish()
+            if self.sync.size > 1:
+                self._collected = self.sync.collect()
 
     def run(self, t_stop_ms: float) -> dict:
         """initialize (if needed), advance to ``t_stop_ms``, finish; returns :meth:`stats`."""
@@ -369,7 +379,16 @@ class Cosimulation:
         """(t_ms, weight) arrays: the AMPA weight of a biochemical spine at each exchange."""
         import numpy as np
 
-        w = self._link(spine).weight
+        lk = self._link(spine)
+        if not lk.local_bio:
+            if self._collected is None:
+                raise ModelError(
+                    f"{lk.name}'s pathway runs on another rank; its weights are here after "
+                    "finish() (called on every rank)"
+                )
+            r = self._collected[lk.name]
+            return np.asarray(r["t_ms"], dtype=float), np.asarray(r["w"], dtype=float)
+        w = lk.weight
         return np.asarray(w.history_t_ms, dtype=float), np.asarray(w.history_w, dtype=float)
 
     def stats(self) -> dict:

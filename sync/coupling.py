@@ -217,10 +217,17 @@ class CalciumCoupling:
         return value * self._flux_si * (self.pathway_volume_l * 1e-3) * dt_s
 
     # -- protocol used by the synchroniser -----------------------------------------------
-    def start(self) -> None:
-        """Coupling begins now: the charge and concentration seen so far are the origin."""
-        self._last_charge = self.electrical.get(self.charge_port)
-        self._last_conc = self.electrical.get(self.concentration_port)
+    def read_electrical(self) -> tuple[float, float]:
+        """(charge integral, concentration) now, from the electrical ports (owning rank only)."""
+        return (self.electrical.get(self.charge_port), self.electrical.get(self.concentration_port))
+
+    def start(self, values: tuple[float, float] | None = None) -> None:
+        """Coupling begins now: the charge and concentration seen so far are the origin.
+
+        ``values``: :meth:`read_electrical` of the rank that owns the spine's
+        compartments (default: read here).
+        """
+        self._last_charge, self._last_conc = values or self.read_electrical()
         self._set_exchange_inputs(0.0, window=False)
 
     def _set_exchange_inputs(self, ca_in: float, window: bool) -> None:
@@ -230,19 +237,20 @@ class CalciumCoupling:
             inst.set(self.pump_port, 0.0 if window else self.pump_vmax)
             inst.set(self.leak_port, 0.0 if window else self.leak_vmax)
 
-    def prepare_interval(self, dt_s: float, window: bool, base_conc: float | None = None) -> float:
+    def prepare_interval(self, dt_s: float, window: bool, base_conc: float | None = None,
+                         values: tuple[float, float] | None = None) -> float:  # fmt: skip
         """Set the pathway's inputs for the interval just integrated electrically.
 
         Returns the amount [mol] it will deliver.  ``window`` says whether the
         interval lies in a synchronisation window (used by concentration-difference);
         ``base_conc`` is the concentration ``sample_span_ms`` before the end of
-        the interval, when there is one (default: the start of the interval).
+        the interval, when there is one (default: the start of the interval);
+        ``values`` as in :meth:`start`.
         """
-        q = self.electrical.get(self.charge_port)
+        q, c = values or self.read_electrical()
         entered = charge_to_mol((q - self._last_charge) * self._charge_si)
         self._last_charge = q
         self.entered_mol += entered
-        c = self.electrical.get(self.concentration_port)
         base = self._last_conc if base_conc is None else base_conc
         dc = (c - base) * self._conc_si  # mol/m3, the same as mM
         self._last_conc = c
@@ -313,10 +321,14 @@ class WeightCoupling:
         self.baseline = b
         return b
 
-    def apply(self, t_ms: float) -> float:
-        """Weight = read-out / baseline, set on the connection and kept in the history."""
+    def apply(self, t_ms: float, set_electrical: bool = True) -> float:
+        """Weight = read-out / baseline, kept in the history and set on the connection.
+
+        With ``set_electrical=False`` the caller sets it (on the rank that owns the synapse).
+        """
         w = self.instance.get(self.read_port) / self.baseline
-        self.electrical.set(self.weight_port, w)
+        if set_electrical:
+            self.electrical.set(self.weight_port, w)
         self.history_t_ms.append(t_ms)
         self.history_w.append(w)
         return w

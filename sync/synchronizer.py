@@ -14,6 +14,12 @@ Time is integer ticks of the electrical step (:mod:`sync.clock`).  The run is:
    next electrical step.  Spines that do not take part keep their pathway where
    it was; when they next take part it integrates the whole interval at once.
 
+With a communicator of several ranks, each spine's pathway lives on one rank,
+chosen by expected cost (its inputs and exchanges), whatever rank owns the
+spine's compartments: at each exchange the electrical values (calcium charge
+and concentration per spine) and the new weights travel in two small
+Allreduce calls, and every rank follows the same plan.
+
 Results do not depend on how a run is split into ``advance_to`` calls: every
 stop of a pathway is an exchange or a sampling tick of the plan, never a chunk
 boundary.  :meth:`Synchronizer.finish` brings every pathway up to the current
@@ -32,7 +38,7 @@ from .clock import Clock
 from .errors import SchedulerError, SyncError
 from .schedulers import Plan
 
-__all__ = ["Link", "SpeciesTrace", "Synchronizer"]
+__all__ = ["Link", "SpeciesTrace", "Synchronizer", "assign_by_cost"]
 
 
 @dataclass
@@ -73,6 +79,39 @@ class Link:
     in_window: bool = False
     exchanges: int = 0
     traces: list = field(default_factory=list)
+    #: This rank owns the spine's compartments / integrates its pathway.
+    local_el: bool = True
+    local_bio: bool = True
+
+
+class _OneRank:
+    """Communicator stand-in for a run on one rank."""
+
+    def Get_rank(self) -> int:
+        return 0
+
+    def Get_size(self) -> int:
+        return 1
+
+    def gather(self, obj, root: int = 0) -> list:
+        return [obj]
+
+    def bcast(self, obj, root: int = 0):
+        return obj
+
+    def allreduce(self, obj, op=None):
+        return obj
+
+
+def assign_by_cost(costs: list[float], n_ranks: int) -> list[int]:
+    """Rank of each item: largest cost first, each to the least-loaded rank (ties: lowest)."""
+    load = [0.0] * n_ranks
+    owner = [0] * len(costs)
+    for i in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        r = min(range(n_ranks), key=lambda r: (load[r], r))
+        owner[i] = r
+        load[r] += costs[i]
+    return owner
 
 
 class Synchronizer:
@@ -87,10 +126,14 @@ class Synchronizer:
         End of the electrical equilibration; coupling starts here.
     bio_t0_s : float
         Pathway time at ``start_ms`` (the end of the biochemical equilibration).
+    comm : communicator, optional
+        mpi4py-like (``Get_rank``, ``Get_size``, ``allreduce``, ``gather``,
+        ``bcast``; ``Allreduce`` used when present).  Pathways are distributed
+        over its ranks; every rank must drive the same co-simulation.
     """
 
     def __init__(self, electrical, links: list[Link], scheduler, *, start_ms: float,
-                 bio_t0_s: float) -> None:  # fmt: skip
+                 bio_t0_s: float, comm=None) -> None:  # fmt: skip
         self.electrical = electrical
         self.links = list(links)
         names = [lk.name for lk in self.links]
@@ -101,12 +144,21 @@ class Synchronizer:
         self.bio_t0_s = float(bio_t0_s)
         self.plan = Plan(scheduler, self.clock, self.start, len(self.links))
         self.scheduler = scheduler
+        self.comm = _OneRank() if comm is None else comm
+        self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
+        owns = getattr(electrical.sim, "owns", None)
+        for lk in self.links:
+            lk.local_el = True if owns is None else bool(owns(lk.concentration_terms[0][1]))
+        # electrical values must travel when the compartments are split across ranks
+        self.split = owns is not None and self.size > 1
+        self._owners_set = False
         self.now = 0
         self.started = False
         self.rest = np.zeros(len(self.links))
-        terms = [t for lk in self.links for t in lk.concentration_terms]
+        terms = [t for lk in self.links if lk.local_el for t in lk.concentration_terms]
         self._conc_probe = electrical.sim.probe(terms) if terms else None
-        self._conc_split = np.cumsum([0] + [len(lk.concentration_terms) for lk in self.links])
+        self._conc_split = np.cumsum(
+            [0] + [len(lk.concentration_terms) for lk in self.links if lk.local_el])
         spans = {lk.calcium.sample_span_ms for lk in self.links}
         if len(spans) > 1:
             raise SyncError(f"the spines' couplings have different sample_span_ms {spans}")
@@ -177,17 +229,62 @@ class Synchronizer:
                     "the inputs after it or shorten equilibrate_ms"
                 )
             per_link.append(sorted(pairs))
+        if not self._owners_set:
+            self._set_owners(per_link)
         self.plan.set_inputs(per_link, self.now)
 
+    def _set_owners(self, per_link: list[list]) -> None:
+        """Which rank integrates each pathway: by expected exchanges (inputs x window)."""
+        per_input = 1.0 + (self.plan.window // self.plan.step + 1 if not self.plan.fixed else 0)
+        costs = [1.0 + per_input * len(p) for p in per_link]
+        self.bio_owner = assign_by_cost(costs, self.size)
+        self.bio_cost = costs
+        for lk, r in zip(self.links, self.bio_owner):
+            lk.local_bio = r == self.rank
+        self._owners_set = True
+
+    def _sum(self, arr: np.ndarray) -> np.ndarray:
+        if self.size == 1:
+            return arr
+        if hasattr(self.comm, "Allreduce"):
+            out = np.empty_like(arr)
+            self.comm.Allreduce(arr, out)
+            return out
+        return np.asarray(self.comm.allreduce(arr))
+
+    def _electrical_values(self) -> np.ndarray | None:
+        """(2, n_links): calcium charge and concentration of every link, on every rank."""
+        if not self.split:
+            return None
+        n = len(self.links)
+        vals = np.zeros(2 * n)
+        for li, lk in enumerate(self.links):
+            if lk.local_el:
+                vals[li], vals[n + li] = lk.calcium.read_electrical()
+        return self._sum(vals).reshape(2, n)
+
+    def _set_weights(self, parts, weights: np.ndarray) -> None:
+        weights = self._sum(weights)
+        for li in parts:
+            lk = self.links[li]
+            if lk.local_el:
+                self.electrical.set(lk.weight.weight_port, float(weights[li]))
+
     def _start(self) -> None:
-        if self._conc_probe is not None:
-            self.rest = self._link_concentrations()
-        for lk in self.links:
-            lk.calcium.start()
+        if not self._owners_set:
+            self.refresh_inputs()
+        vals = self._electrical_values()
+        if self._conc_probe is not None or vals is not None:
+            self.rest = self._link_concentrations(vals)
+        weights = np.zeros(len(self.links))
+        for li, lk in enumerate(self.links):
             lk.last_tick = self.start
             lk.in_window = self.plan.fixed
-            lk.weight.apply(self.clock.ms(self.start))
-            self._record_samples(lk, self.start)
+            if lk.local_bio:
+                lk.calcium.start(None if vals is None else (vals[0, li], vals[1, li]))
+                weights[li] = lk.weight.apply(self.clock.ms(self.start), set_electrical=False)
+                self._record_samples(lk, self.start)
+        self._set_weights(range(len(self.links)), weights)
         self.started = True
         self.refresh_inputs()
 
@@ -225,7 +322,7 @@ class Synchronizer:
                     p = k - self.span_ticks
                     if self.now < p <= stop:
                         self._run_electrical(p)
-                        self._pre = (p, self._link_concentrations())
+                        self._pre = (p, self._link_concentrations(self._electrical_values()))
                 if k > stop:
                     break
                 self._run_electrical(k)
@@ -235,41 +332,57 @@ class Synchronizer:
         self.wall["sync"] += spent - (self.wall["electrical"] - w_e) - (
             self.wall["biochemical"] - w_b)  # fmt: skip
 
-    def _link_concentrations(self) -> np.ndarray:
-        vals = self._conc_probe.values()
-        return np.add.reduceat(vals, self._conc_split[:-1]) if vals.size else vals
+    def _link_concentrations(self, vals: np.ndarray | None = None) -> np.ndarray:
+        if vals is not None:
+            return vals[1].copy()
+        if self._conc_probe is None:
+            return np.zeros(len(self.links))
+        c = self._conc_probe.values()
+        return np.add.reduceat(c, self._conc_split[:-1]) if c.size else c
 
     def _exchange(self, tick: int) -> None:
         mandatory, open_after = self.plan.take(tick)
         self.n_exchange_ticks += 1
+        vals = self._electrical_values()
         if mandatory is None:
             parts = range(len(self.links))
         else:
             parts = set(mandatory)
-            if self._conc_probe is not None and len(parts) < len(self.links):
+            if len(parts) < len(self.links) and (self._conc_probe is not None or vals is not None):
                 tol = self.scheduler.calcium_rest_tolerance
-                c = self._link_concentrations()
+                c = self._link_concentrations(vals)
                 away = np.nonzero(np.abs(c - self.rest) > tol * np.abs(self.rest))[0]
                 parts.update(int(i) for i in away)
             for li, lk in enumerate(self.links):
                 if li not in parts:
                     lk.in_window = False
             parts = sorted(parts)
+        weights = np.zeros(len(self.links))
         for li in parts:
-            self._sync_link(self.links[li], tick, open_after, li)
+            lk = self.links[li]
+            values = None if vals is None else (vals[0, li], vals[1, li])
+            weights[li] = self._sync_link(lk, tick, open_after, li, values)
+        self._set_weights(parts, weights)
 
-    def _sync_link(self, lk: Link, tick: int, open_after: bool, li: int = -1) -> None:
-        if tick > lk.last_tick:
-            dt_s = (tick - lk.last_tick) * self.clock.dt_ms / 1000.0
-            base = None
-            pre = self._pre
-            if pre is not None and li >= 0 and pre[0] == tick - self.span_ticks > lk.last_tick:
-                base = float(pre[1][li])
-            lk.calcium.prepare_interval(dt_s, window=lk.in_window, base_conc=base)
-            self._advance_pathway(lk, tick)
-        lk.weight.apply(self.clock.ms(tick))
+    def _sync_link(self, lk: Link, tick: int, open_after: bool, li: int = -1,
+                   values=None) -> float:  # fmt: skip
+        """Bring one link's pathway to ``tick`` (on its rank); returns its new weight (or 0)."""
+        w = 0.0
+        if lk.local_bio:
+            if tick > lk.last_tick:
+                dt_s = (tick - lk.last_tick) * self.clock.dt_ms / 1000.0
+                base = None
+                pre = self._pre
+                if pre is not None and li >= 0 and pre[0] == tick - self.span_ticks > lk.last_tick:
+                    base = float(pre[1][li])
+                lk.calcium.prepare_interval(dt_s, window=lk.in_window, base_conc=base,
+                                            values=values)  # fmt: skip
+                self._advance_pathway(lk, tick)
+            w = lk.weight.apply(self.clock.ms(tick), set_electrical=False)
+        lk.last_tick = tick
         lk.in_window = open_after
         lk.exchanges += 1
+        return w
 
     def _advance_pathway(self, lk: Link, tick: int) -> None:
         t0 = time.perf_counter()
@@ -295,12 +408,43 @@ class Synchronizer:
                 tr.next_tick += tr.every_ticks
 
     def finish(self) -> None:
-        """Bring every pathway (and weight) up to the current time; call once, at the end."""
+        """Bring every pathway (and weight) up to the current time; call once, at the end.
+
+        With several ranks, every rank must call it (it communicates).
+        """
         if not self.started:
             return
-        for lk in self.links:
-            if lk.last_tick < self.now:
-                self._sync_link(lk, self.now, lk.in_window)
+        vals = self._electrical_values()
+        weights = np.zeros(len(self.links))
+        parts = [li for li, lk in enumerate(self.links) if lk.last_tick < self.now]
+        for li in parts:
+            lk = self.links[li]
+            values = None if vals is None else (vals[0, li], vals[1, li])
+            weights[li] = self._sync_link(lk, self.now, lk.in_window, li, values)
+        self._set_weights(parts, weights)
+
+    def collect(self) -> dict:
+        """Per-spine results from the ranks that own them, on every rank.
+
+        ``{name: {"t_ms", "w", "exchanges", "entered", "delivered", "traces": [(t, v)]}}``.
+        """
+        local = {
+            lk.name: {
+                "t_ms": list(lk.weight.history_t_ms), "w": list(lk.weight.history_w),
+                "exchanges": lk.exchanges, "entered": lk.calcium.entered_mol,
+                "delivered": lk.calcium.delivered_mol,
+                "traces": [(list(tr._t), list(tr._v)) for tr in lk.traces],
+            }
+            for lk in self.links if lk.local_bio
+        }  # fmt: skip
+        if self.size == 1:
+            return local
+        parts = self.comm.gather(local, root=0)
+        merged = {}
+        if self.rank == 0:
+            for p in parts:
+                merged.update(p)
+        return self.comm.bcast(merged, root=0)
 
     # ------------------------------------------------------------------ records
     def add_trace(self, link: Link, names, every_ms: float) -> SpeciesTrace:
@@ -313,16 +457,28 @@ class Synchronizer:
         return tr
 
     def stats(self) -> dict:
-        """What the synchroniser did: exchanges, pathway calls, wall time per component."""
+        """What the synchroniser did: exchanges, pathway calls, wall time per component.
+
+        With several ranks it communicates (call it on every rank); the wall
+        times are this rank's, the counts are totals.
+        """
+        res = self.collect() if self.size > 1 else None
+
+        def per_link(key, attr):
+            if res is not None:
+                return {name: r[key] for name, r in res.items()}
+            return {lk.name: attr(lk) for lk in self.links}
+
         return {
             "scheduler": repr(self.scheduler),
+            "ranks": self.size,
             "exchange_ticks": self.n_exchange_ticks,
-            "exchanges": {lk.name: lk.exchanges for lk in self.links},
-            "pathway_calls": self.pathway_calls,
-            "sample_calls": self.sample_calls,
+            "exchanges": per_link("exchanges", lambda lk: lk.exchanges),
+            "pathway_calls": int(self.comm.allreduce(self.pathway_calls)),
+            "sample_calls": int(self.comm.allreduce(self.sample_calls)),
             "wall_s": dict(self.wall),
-            "ca_entered_mol": {lk.name: lk.calcium.entered_mol for lk in self.links},
-            "ca_delivered_mol": {lk.name: lk.calcium.delivered_mol for lk in self.links},
+            "ca_entered_mol": per_link("entered", lambda lk: lk.calcium.entered_mol),
+            "ca_delivered_mol": per_link("delivered", lambda lk: lk.calcium.delivered_mol),
         }
 
     # ------------------------------------------------------------------ state
@@ -333,6 +489,7 @@ class Synchronizer:
             "started": self.started,
             "rest": self.rest.copy(),
             "pre": self._pre,
+            "ranks": self.size,
             "electrical": self.electrical.save_state(),
             "plan": self.plan.state(),
             "counters": (dict(self.wall), self.pathway_calls, self.sample_calls,
@@ -354,6 +511,11 @@ class Synchronizer:
 
     def restore_state(self, blob: bytes) -> None:
         st = pickle.loads(blob)
+        if st.get("ranks", 1) != self.size:
+            raise SyncError(
+                f"restore_state: the state was saved by a run on {st.get('ranks', 1)} ranks, "
+                f"this one has {self.size}; resume with the same number of ranks"
+            )
         names = [d["name"] for d in st["links"]]
         if names != [lk.name for lk in self.links]:
             raise SyncError(

@@ -146,11 +146,11 @@ class Synchronizer:
         self.scheduler = scheduler
         self.comm = _OneRank() if comm is None else comm
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
-        owns = getattr(electrical.sim, "owns", None)
-        for lk in self.links:
-            lk.local_el = True if owns is None else bool(owns(lk.concentration_terms[0][1]))
         # electrical values must travel when the compartments are split across ranks
-        self.split = owns is not None and self.size > 1
+        # (electrical.Simulation(..., comm=) with more than one rank)
+        self.split = getattr(electrical.sim, "nranks", 1) > 1
+        for lk in self.links:
+            lk.local_el = (not self.split) or bool(electrical.sim.owns(lk.concentration_terms[0][1]))
         self._owners_set = False
         self.now = 0
         self.started = False

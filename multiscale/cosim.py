@@ -62,6 +62,26 @@ DEFAULT_EQUILIBRATE_BIOCHEM_S = 300.0
 _SYNAPSES = ("ampa", "nmda")
 
 
+def calcium_influx_terms(sim, spine: Spine) -> list[tuple[str, object, float]]:
+    """Terms of the calcium that enters a spine's head and PSD through calcium channels.
+
+    ``ica + ical`` of every head and PSD segment times its area [um2], minus the
+    outward currents of the spine's calcium pumps (``catrack.ica_pmp``,
+    ``caltrack.ica_pmp``), which the pool currents contain: the pump removes
+    calcium, it does not bring it in.  Integrated, the sum is in mA/cm2 * um2 * ms.
+    """
+    terms = []
+    for sec in (spine.head, spine.psd):
+        for i in range(sec.nseg):
+            loc = sec((i + 0.5) / sec.nseg)
+            area = float(sim.tree.area[sim.tree.node_of(loc)])  # um2
+            terms += [("ica", loc, area), ("ical", loc, area)]
+            for pump in ("catrack", "caltrack"):
+                if sec.has(pump):
+                    terms.append((f"{pump}.ica_pmp", loc, -area))
+    return terms
+
+
 class Cosimulation:
     """An MSN whose chosen spines each run a biochemical pathway, synchronised.
 
@@ -294,12 +314,7 @@ class Cosimulation:
         self.pathway = pathway
         volume_l = self._volume_l(pathway) if spines else 0.0
         for sp in spines:
-            terms = []
-            for sec in (sp.head, sp.psd):
-                for i in range(sec.nseg):
-                    loc = sec((i + 0.5) / sec.nseg)
-                    area = float(sim.tree.area[sim.tree.node_of(loc)])  # um2
-                    terms += [("ica", loc, area), ("ical", loc, area)]
+            terms = calcium_influx_terms(sim, sp)
             # (mA/cm2 * um2) = 1e-3 A * 1e-8 = 1e-11 A = 1e-2 nA; integral in nA*ms = pC
             comp.add_integral(f"{sp.name}.ca_charge", terms, "nA*ms", scale=1e-2)
             conc_terms = [("cai", sp.head(0.5)), ("cali", sp.head(0.5))]

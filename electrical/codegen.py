@@ -46,12 +46,15 @@ import numpy as np
 from numba import njit
 
 from .discretize import CompiledTree
+from .mechanisms import numerics as _numerics  # noqa: F401  (LLVM vectoriser limits)
 from .mechanisms.base import ion_of_variable
 
 __all__ = [
     "Layout",
     "build_layout",
     "cache_dir",
+    "diffusion_factor",
+    "diffusion_solve",
     "load_step_module",
     "longitudinal_diffusion_step",
 ]
@@ -85,32 +88,90 @@ def longitudinal_diffusion_step(c, dcoef, parent, order, area, dx, diag, rhs, dt
         Time step [ms].
     """
     m = c.size
+    g = np.empty(m)
+    f = np.empty(m)
+    vol = np.empty(m)
+    key = np.full(m, np.nan)
+    up = np.where(parent >= 0, parent, np.arange(m))
+    diffusion_factor(dcoef, parent, order, area, dx, dt, key, vol, g, f, diag)
+    diffusion_solve((c,), up, order, vol, g, f, diag, rhs.reshape((m, 1)))
+
+
+@njit(cache=True)
+def diffusion_factor(dcoef, parent, order, area, dx, dt, key, vol, g, f, rdiag):
+    """Eliminate the matrix of :func:`longitudinal_diffusion_step`, once for several states.
+
+    Fills vol [um3/ms] = area*dx/dt, g (the coupling to the parent, 0 for a
+    root), the elimination factors f = g/pivot and the reciprocal pivots
+    ``rdiag``.  ``key`` holds the coefficients of the last factorisation:
+    when ``dcoef`` equals it (the usual case: D is a parameter) nothing is
+    recomputed; fill ``key`` with NaN to force a factorisation.
+    """
+    m = dcoef.size
+    same = True
     for j in range(m):
-        vol = area[j] * dx[j] / dt
-        diag[j] = vol
-        rhs[j] = vol * c[j]
+        same &= dcoef[j] == key[j]
+    if same:
+        return
+    diag = rdiag
+    for j in range(m):
+        key[j] = dcoef[j]
+        vol[j] = area[j] * dx[j] / dt
+        diag[j] = vol[j]
     for j in range(m):
         p = parent[j]
         if p >= 0:
-            g = 0.5 * (dcoef[j] * area[j] + dcoef[p] * area[p]) / (0.5 * (dx[j] + dx[p]))
-            diag[j] += g
-            diag[p] += g
+            gj = 0.5 * (dcoef[j] * area[j] + dcoef[p] * area[p]) / (0.5 * (dx[j] + dx[p]))
+            g[j] = gj
+            diag[j] += gj
+            diag[p] += gj
+        else:
+            g[j] = 0.0
     for k in range(m - 1, -1, -1):  # eliminate the children (off-diagonal -g)
         j = order[k]
         p = parent[j]
         if p >= 0:
-            g = 0.5 * (dcoef[j] * area[j] + dcoef[p] * area[p]) / (0.5 * (dx[j] + dx[p]))
-            f = g / diag[j]
-            diag[p] -= f * g
-            rhs[p] += f * rhs[j]
-    for k in range(m):  # back-substitution, parents first
-        j = order[k]
-        p = parent[j]
-        if p >= 0:
-            g = 0.5 * (dcoef[j] * area[j] + dcoef[p] * area[p]) / (0.5 * (dx[j] + dx[p]))
-            c[j] = (rhs[j] + g * c[p]) / diag[j]
+            fj = g[j] / diag[j]
+            f[j] = fj
+            diag[p] -= fj * g[j]
         else:
-            c[j] = rhs[j] / diag[j]
+            f[j] = 0.0
+    for j in range(m):
+        rdiag[j] = 1.0 / diag[j]
+
+
+@njit(cache=True)
+def diffusion_solve(cs, up, order, vol, g, f, rdiag, rhs):
+    """Solve the factorised diffusion step for each array of the tuple ``cs``, in place.
+
+    ``up`` is the parent of each instance, or the instance itself for a root
+    (whose g and f are 0), so that the walks have no branch.  ``rhs`` is a
+    work array of shape (m, len(cs)): the states of one instance side by
+    side, so that one walk serves every state.
+    """
+    ns = len(cs)
+    m = vol.size
+    for s in range(ns):
+        c = cs[s]
+        for j in range(m):
+            rhs[j, s] = vol[j] * c[j]
+    for k in range(m - 1, -1, -1):
+        j = order[k]
+        p = up[j]
+        fj = f[j]
+        for s in range(ns):
+            rhs[p, s] += fj * rhs[j, s]
+    for k in range(m):  # back-substitution, parents first; the solution replaces rhs
+        j = order[k]
+        p = up[j]
+        gj = g[j]
+        rj = rdiag[j]
+        for s in range(ns):
+            rhs[j, s] = (rhs[j, s] + gj * rhs[p, s]) * rj
+    for s in range(ns):
+        c = cs[s]
+        for j in range(m):
+            c[j] = rhs[j, s]
 
 
 def cache_dir() -> Path:
@@ -163,14 +224,38 @@ def build_layout(tree: CompiledTree) -> Layout:
         }
         if getattr(cls, "diffusion", None) and blk.diff_parent is not None:
             m = blk.diff_parent.size
-            entry["diff"] = {
+            dd = {
                 "parent": lay.add_I(blk.diff_parent),
+                "up": lay.add_I(
+                    np.where(blk.diff_parent >= 0, blk.diff_parent, np.arange(m)).astype(np.int64)
+                ),
                 "order": lay.add_I(blk.diff_order),
                 "area": lay.add_F(f"{cls.name}.~diff_area", blk.diff_area),
                 "dx": lay.add_F(f"{cls.name}.~diff_dx", blk.diff_dx),
-                "diag": lay.add_F(f"{cls.name}.~diff_diag", np.zeros(m)),
-                "rhs": lay.add_F(f"{cls.name}.~diff_rhs", np.zeros(m)),
+                "groups": [],
             }
+            # one factorisation per diffusion coefficient, shared by its states
+            by_coef: dict[str, list[str]] = {}
+            for st, dpar in cls.diffusion.items():
+                by_coef.setdefault(dpar, []).append(st)
+            for dpar, sts in by_coef.items():
+                tag = f"{cls.name}.~diff_{dpar}"
+                dd["groups"].append(
+                    {
+                        "coef": dpar,
+                        "states": sts,
+                        "key": lay.add_F(f"{tag}_key", np.full(m, np.nan)),
+                        "vol": lay.add_F(f"{tag}_vol", np.zeros(m)),
+                        "g": lay.add_F(f"{tag}_g", np.zeros(m)),
+                        "f": lay.add_F(f"{tag}_f", np.zeros(m)),
+                        "rdiag": lay.add_F(f"{tag}_rdiag", np.zeros(m)),
+                        "rhs": lay.add_F(f"{tag}_rhs", np.zeros(len(sts) * m)),
+                    }
+                )
+            entry["diff"] = dd
+        if cls.advance_block is not None:
+            m = blk.nodes.size
+            entry["work"] = lay.add_F(f"{cls.name}.~work", np.zeros(max(1, cls.block_work * m)))
         lay.blocks.append(entry)
     return lay
 
@@ -188,7 +273,8 @@ def _gen_source(lay: Layout) -> str:
     w("from numba import njit")
     w("from importlib import import_module")
     if any("diff" in e for e in lay.blocks):
-        w("from electrical.codegen import longitudinal_diffusion_step as _ld_step")
+        w("from electrical.codegen import diffusion_factor as _ld_factor")
+        w("from electrical.codegen import diffusion_solve as _ld_solve")
     for bi, e in enumerate(lay.blocks):
         cls = e["cls"]
         if "<locals>" in cls.__qualname__ or cls.__module__ == "__main__":
@@ -198,7 +284,7 @@ def _gen_source(lay: Layout) -> str:
             w(f"_M{bi} = import_module('electrical.codegen')._registry[{token!r}]")
         else:
             w(f"_M{bi} = getattr(import_module({cls.__module__!r}), {cls.__qualname__!r})")
-        for k in ("init", "current", "advance", "receive"):
+        for k in ("init", "current", "advance", "receive", "advance_block"):
             if getattr(cls, k) is not None:
                 w(f"_m{bi}_{k} = _M{bi}.{k}")
     w("")
@@ -243,19 +329,23 @@ def _gen_source(lay: Layout) -> str:
     w("")
 
     # ---------------------------------------------------------------- run
-    w("@njit(cache=True)")
-    w(
-        "def run(nsteps, tick0, dt, celsius, cfac, vmult, v, rhs, d, a, b, parent, cm, ncell, F, I,"
+    common = (
+        "tick0, dt, celsius, cfac, vmult, v, rhs, d, a, b, parent, cm, ncell, F, I,"
         " tclock, ev_time, ev_block, ev_inst, ev_conn, conn_weight, ev_ptr,"
         " rec_aid, rec_idx, rec_out, rec_every, keep_currents, acc_aid, acc_idx, acc_w, acc_slot,"
-        " acc_out):"
+        " acc_out"
     )
-    w("    n = v.size")
-    w("    nacc = acc_aid.size")
-    w("    nrec = rec_aid.size")
-    w("    nev = ev_time.size")
-    w("    for k in range(nsteps):")
-    w("        g = tick0 + k")
+
+    def header(name, first, loop, extra=""):
+        w("")
+        w("@njit(cache=True)")
+        w(f"def {name}({first}, {common}{extra}):")
+        w("    n = v.size")
+        w("    nacc = acc_aid.size")
+        w("    nrec = rec_aid.size")
+        w("    nev = ev_time.size")
+        w(f"    for k in {loop}:")
+        w("        g = tick0 + k")
     # events (delivered twice per step, as NEURON's fixed step does)
     recv = [(bi, e) for bi, e in enumerate(lay.blocks) if e["cls"].receive is not None]
 
@@ -275,133 +365,217 @@ def _gen_source(lay: Layout) -> str:
         else:
             w("            pass")
 
-    # NEURON's clock is a running sum of half steps; ties at exact half steps
-    # are decided by it, so it is kept here exactly as NEURON keeps it.
-    w("        tclk = tclock[0]")
-    deliver("tclk + 0.5 * dt")
-    w("        t = tclk + 0.5 * dt")
-    w("        for i in range(n):")
-    w("            rhs[i] = 0.0")
-    w("            d[i] = cfac * cm[i]")
-    for (ion, kind), slot in lay.ion_slot.items():
-        if kind == "cur":
-            w(f"        F[{slot}][:] = 0.0")
-    # currents
-    read_ions = {
-        ion_of_variable(r)[0]
-        for e in lay.blocks
-        for r in e["cls"].reads
-        if ion_of_variable(r)[1] == "cur"
-    }
-    for bi, e in enumerate(lay.blocks):
-        cls = e["cls"]
-        if cls.current is None:
-            continue
-        curs = list(cls.currents)
-        w(f"        idx = I[{e['nodes']}]")
-        w("        for j in range(idx.size):")
-        w("            i = idx[j]")
-        w("            vv = v[i]")
-        w(f"            c1 = _m{bi}_current({args(e, bi, 'current', 'vv + 0.001')})")
-        w(f"            c0 = _m{bi}_current({args(e, bi, 'current', 'vv')})")
-        w("            i1 = 0.0" + "".join(f" + c1[{q}]" for q in range(len(curs))))
-        w("            i0 = 0.0" + "".join(f" + c0[{q}]" for q in range(len(curs))))
-        w("            gg = (i1 - i0) / 0.001")
-        # Per-mechanism currents and ion currents nobody reads are stored only
-        # when recorded (keep_currents); ion currents a mechanism reads always.
-        w("            if keep_currents:")
-        for q, c in enumerate(curs):
-            w(f"                F[{e['currents'][c]}][j] = c0[{q}]")
-
-        def ion_sum(ion, expr):
-            slot = lay.ion_slot[(ion, "cur")]
-            if ion in read_ions:
-                w(f"            F[{slot}][i] += {expr}")
-            else:
-                w("            if keep_currents:")
-                w(f"                F[{slot}][i] += {expr}")
-
-        if cls.is_point:
-            w(f"            fac = F[{e['area_factor']}][j]")
+    def emit_head():
+        # NEURON's clock is a running sum of half steps; ties at exact half steps
+        # are decided by it, so it is kept here exactly as NEURON keeps it.
+        w("        tclk = tclock[0]")
+        deliver("tclk + 0.5 * dt")
+        w("        t = tclk + 0.5 * dt")
+        w("        for i in range(n):")
+        w("            rhs[i] = 0.0")
+        w("            d[i] = cfac * cm[i]")
+        for (ion, kind), slot in lay.ion_slot.items():
+            if kind == "cur":
+                w(f"        F[{slot}][:] = 0.0")
+        # currents
+        read_ions = {
+            ion_of_variable(r)[0]
+            for e in lay.blocks
+            for r in e["cls"].reads
+            if ion_of_variable(r)[1] == "cur"
+        }
+        for bi, e in enumerate(lay.blocks):
+            cls = e["cls"]
+            if cls.current is None:
+                continue
+            curs = list(cls.currents)
+            w(f"        idx = I[{e['nodes']}]")
+            w("        for j in range(idx.size):")
+            w("            i = idx[j]")
+            w("            vv = v[i]")
+            w(f"            c1 = _m{bi}_current({args(e, bi, 'current', 'vv + 0.001')})")
+            w(f"            c0 = _m{bi}_current({args(e, bi, 'current', 'vv')})")
+            w("            i1 = 0.0" + "".join(f" + c1[{q}]" for q in range(len(curs))))
+            w("            i0 = 0.0" + "".join(f" + c0[{q}]" for q in range(len(curs))))
+            w("            gg = (i1 - i0) / 0.001")
+            # Per-mechanism currents and ion currents nobody reads are stored only
+            # when recorded (keep_currents); ion currents a mechanism reads always.
+            w("            if keep_currents:")
             for q, c in enumerate(curs):
-                ion = cls.currents[c]
-                if ion is not None:
-                    ion_sum(ion, f"c0[{q}] * fac")
-            if getattr(cls, "electrode", False):
-                w("            rhs[i] += i0 * fac")
-                w("            d[i] -= gg * fac")
+                w(f"                F[{e['currents'][c]}][j] = c0[{q}]")
+
+            def ion_sum(ion, expr):
+                slot = lay.ion_slot[(ion, "cur")]
+                if ion in read_ions:
+                    w(f"            F[{slot}][i] += {expr}")
+                else:
+                    w("            if keep_currents:")
+                    w(f"                F[{slot}][i] += {expr}")
+
+            if cls.is_point:
+                w(f"            fac = F[{e['area_factor']}][j]")
+                for q, c in enumerate(curs):
+                    ion = cls.currents[c]
+                    if ion is not None:
+                        ion_sum(ion, f"c0[{q}] * fac")
+                if getattr(cls, "electrode", False):
+                    w("            rhs[i] += i0 * fac")
+                    w("            d[i] -= gg * fac")
+                else:
+                    w("            rhs[i] -= i0 * fac")
+                    w("            d[i] += gg * fac")
             else:
-                w("            rhs[i] -= i0 * fac")
-                w("            d[i] += gg * fac")
-        else:
-            for q, c in enumerate(curs):
-                ion = cls.currents[c]
-                if ion is not None:
-                    ion_sum(ion, f"c0[{q}]")
-            w("            rhs[i] -= i0")
-            w("            d[i] += gg")
-    # integrals: the values this step's currents were computed with (t_n + dt/2)
-    w("        for r in range(nacc):")
-    w("            aid = acc_aid[r]")
-    w("            if aid < 0:")
-    w("                acc_out[acc_slot[r]] += v[acc_idx[r]] * acc_w[r]")
-    w("            else:")
-    w("                acc_out[acc_slot[r]] += F[aid][acc_idx[r]] * acc_w[r]")
-    # matrix, solve, update
-    w("        for i in range(ncell, n):")
-    w("            p = parent[i]")
-    w("            dv = v[p] - v[i]")
-    w("            rhs[i] -= b[i] * dv")
-    w("            rhs[p] += a[i] * dv")
-    w("            d[i] -= b[i]")
-    w("            d[p] -= a[i]")
-    w("        for i in range(n - 1, ncell - 1, -1):")
-    w("            p = parent[i]")
-    w("            f = a[i] / d[i]")
-    w("            d[p] -= f * b[i]")
-    w("            rhs[p] -= f * rhs[i]")
-    w("        for i in range(ncell):")
-    w("            rhs[i] /= d[i]")
-    w("            v[i] += vmult * rhs[i]")
-    # written so that the divisions are off the parent->child dependency chain
-    w("        for i in range(ncell, n):")
-    w("            di = d[i]")
-    w("            x = rhs[i] / di - (b[i] / di) * rhs[parent[i]]")
-    w("            rhs[i] = x")
-    w("            v[i] += vmult * x")
-    # states
-    w("        t = t + 0.5 * dt")
-    w("        tclock[0] = t")
-    for bi, e in enumerate(lay.blocks):
-        cls = e["cls"]
-        if cls.advance is None:
-            continue
-        w(f"        idx = I[{e['nodes']}]")
-        w("        for j in range(idx.size):")
-        w("            i = idx[j]")
-        w(f"            res = _m{bi}_advance({args(e, bi, 'advance', 'v[i]')})")
-        store_states(e, "            ", "res")
-    # longitudinal diffusion (after every state update, before recording)
-    for bi, e in enumerate(lay.blocks):
-        if "diff" not in e:
-            continue
-        dd = e["diff"]
-        for st, dpar in e["cls"].diffusion.items():
-            w(
-                f"        _ld_step(F[{e['states'][st]}], F[{e['params'][dpar]}], I[{dd['parent']}],"
-                f" I[{dd['order']}], F[{dd['area']}], F[{dd['dx']}], F[{dd['diag']}],"
-                f" F[{dd['rhs']}], dt)"
-            )
-    # record
-    w("        if nrec > 0 and (g + 1) % rec_every == 0:")
-    w("            s = (g + 1) // rec_every - (tick0 // rec_every + 1)")
-    w("            for r in range(nrec):")
-    w("                aid = rec_aid[r]")
-    w("                if aid < 0:")
-    w("                    rec_out[r, s] = v[rec_idx[r]]")
-    w("                else:")
-    w("                    rec_out[r, s] = F[aid][rec_idx[r]]")
-    deliver("t")  # events up to t_{n+1}, after recording (NEURON nrn_deliver_events)
+                for q, c in enumerate(curs):
+                    ion = cls.currents[c]
+                    if ion is not None:
+                        ion_sum(ion, f"c0[{q}]")
+                w("            rhs[i] -= i0")
+                w("            d[i] += gg")
+        # integrals: the values this step's currents were computed with (t_n + dt/2)
+        w("        for r in range(nacc):")
+        w("            aid = acc_aid[r]")
+        w("            if aid < 0:")
+        w("                acc_out[acc_slot[r]] += v[acc_idx[r]] * acc_w[r]")
+        w("            else:")
+        w("                acc_out[acc_slot[r]] += F[aid][acc_idx[r]] * acc_w[r]")
+
+    def emit_axial():
+        # matrix, solve, update
+        w("        for i in range(ncell, n):")
+        w("            p = parent[i]")
+        w("            dv = v[p] - v[i]")
+        w("            rhs[i] -= b[i] * dv")
+        w("            rhs[p] += a[i] * dv")
+        w("            d[i] -= b[i]")
+        w("            d[p] -= a[i]")
+
+    def emit_elim():
+        w("        for i in range(n - 1, ncell - 1, -1):")
+        w("            p = parent[i]")
+        w("            f = a[i] / d[i]")
+        w("            d[p] -= f * b[i]")
+        w("            rhs[p] -= f * rhs[i]")
+
+    def emit_solve():
+        w("        for i in range(ncell):")
+        w("            rhs[i] /= d[i]")
+        w("            v[i] += vmult * rhs[i]")
+        # written so that the divisions are off the parent->child dependency chain
+        w("        for i in range(ncell, n):")
+        w("            di = d[i]")
+        w("            x = rhs[i] / di - (b[i] / di) * rhs[parent[i]]")
+        w("            rhs[i] = x")
+        w("            v[i] += vmult * x")
+
+    def emit_tail():
+        # states
+        w("        t = t + 0.5 * dt")
+        w("        tclock[0] = t")
+        for bi, e in enumerate(lay.blocks):
+            cls = e["cls"]
+            if cls.advance is None:
+                continue
+            if cls.advance_block is not None:
+                arrs = [
+                    *(f"F[{e['states'][s]}]" for s in cls.states),
+                    *(f"F[{lay.ion_slot[ion_of_variable(r)]}]" for r in cls.reads),
+                    *(f"F[{e['params'][p]}]" for p in cls.params),
+                ]
+                w(
+                    f"        _m{bi}_advance_block(I[{e['nodes']}], t, v, {', '.join(arrs)},"
+                    f" F[{e['aux']}], celsius, dt, F[{e['work']}])"
+                )
+                continue
+            w(f"        idx = I[{e['nodes']}]")
+            w("        for j in range(idx.size):")
+            w("            i = idx[j]")
+            w(f"            res = _m{bi}_advance({args(e, bi, 'advance', 'v[i]')})")
+            store_states(e, "            ", "res")
+        # longitudinal diffusion (after every state update, before recording)
+        for bi, e in enumerate(lay.blocks):
+            if "diff" not in e:
+                continue
+            dd = e["diff"]
+            for grp in dd["groups"]:
+                w(
+                    f"        _ld_factor(F[{e['params'][grp['coef']]}], I[{dd['parent']}],"
+                    f" I[{dd['order']}], F[{dd['area']}], F[{dd['dx']}], dt, F[{grp['key']}],"
+                    f" F[{grp['vol']}], F[{grp['g']}], F[{grp['f']}], F[{grp['rdiag']}])"
+                )
+                cs = ", ".join(f"F[{e['states'][st]}]" for st in grp["states"])
+                w(
+                    f"        _ld_solve(({cs},), I[{dd['up']}], I[{dd['order']}], F[{grp['vol']}],"
+                    f" F[{grp['g']}], F[{grp['f']}], F[{grp['rdiag']}],"
+                    f" F[{grp['rhs']}].reshape((F[{grp['vol']}].size, {len(grp['states'])})))"
+                )
+        # record
+        w("        if nrec > 0 and (g + 1) % rec_every == 0:")
+        w("            s = (g + 1) // rec_every - (tick0 // rec_every + 1)")
+        w("            for r in range(nrec):")
+        w("                aid = rec_aid[r]")
+        w("                if aid < 0:")
+        w("                    rec_out[r, s] = v[rec_idx[r]]")
+        w("                else:")
+        w("                    rec_out[r, s] = F[aid][rec_idx[r]]")
+        deliver("t")  # events up to t_{n+1}, after recording (NEURON nrn_deliver_events)
+
+    def emit_split_a():
+        """Owned subtrees only: their edges to the trunk and their elimination go to acc."""
+        w("        for q in range(2 * ntrunk):")
+        w("            acc[q] = 0.0")
+        w("        for i in range(ncell, n):")
+        w("            p = parent[i]")
+        w("            dv = v[p] - v[i]")
+        w("            rhs[i] -= b[i] * dv")
+        w("            d[i] -= b[i]")
+        w("            if i < ntrunk or i >= ntrunk + nsr:")
+        w("                rhs[p] += a[i] * dv")
+        w("                d[p] -= a[i]")
+        w("            else:")
+        w("                acc[ntrunk + p] += a[i] * dv")
+        w("                acc[p] -= a[i]")
+        w("        for i in range(n - 1, ntrunk + nsr - 1, -1):")
+        w("            p = parent[i]")
+        w("            f = a[i] / d[i]")
+        w("            d[p] -= f * b[i]")
+        w("            rhs[p] -= f * rhs[i]")
+        w("        for i in range(ntrunk + nsr - 1, ntrunk - 1, -1):")
+        w("            p = parent[i]")
+        w("            f = a[i] / d[i]")
+        w("            acc[p] -= f * b[i]")
+        w("            acc[ntrunk + p] -= f * rhs[i]")
+
+    def emit_split_b():
+        """The trunk, after acc holds every rank's subtree terms summed."""
+        w("        tclk = tclock[0]")
+        w("        t = tclk + 0.5 * dt")
+        w("        for p in range(ntrunk):")
+        w("            d[p] += acc[p]")
+        w("            rhs[p] += acc[ntrunk + p]")
+        w("        for i in range(ntrunk - 1, ncell - 1, -1):")
+        w("            p = parent[i]")
+        w("            f = a[i] / d[i]")
+        w("            d[p] -= f * b[i]")
+        w("            rhs[p] -= f * rhs[i]")
+
+    # the fused loop of a serial (or whole-cell) run
+    header("run", "nsteps", "range(nsteps)")
+    emit_head()
+    emit_axial()
+    emit_elim()
+    emit_solve()
+    emit_tail()
+    # a split-cell step in two halves around the exchange of the trunk terms
+    # (electrical._split): nodes [0, ntrunk) are the replicated trunk, [ntrunk,
+    # ntrunk + nsr) the roots of this rank's subtrees, the rest their other nodes
+    split_args = ", acc, ntrunk, nsr"
+    header("step_a", "k0", "range(k0, k0 + 1)", split_args)
+    emit_head()
+    emit_split_a()
+    header("step_b", "k0", "range(k0, k0 + 1)", split_args)
+    emit_split_b()
+    emit_solve()
+    emit_tail()
     w("")
     return _hoist("\n".join(L) + "\n")
 

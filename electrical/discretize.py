@@ -148,6 +148,10 @@ class CompiledTree:
     blocks: list[MechBlock]
     ions: dict[str, dict[str, np.ndarray]]  # ion -> {"e","i","o","cur"} per node
     celsius: float
+    #: split solver (one rank's part): nodes [0, ntrunk) are the replicated trunk and
+    #: [ntrunk, ntrunk + nsr) the roots of this rank's subtrees; -1 for a serial tree
+    ntrunk: int = -1
+    nsr: int = 0
 
     def node_of(self, loc: Location) -> int:
         """Node index of a location (NEURON ``node_exact``)."""
@@ -160,15 +164,18 @@ class CompiledTree:
         return None
 
 
-def _ordered_sections(cell: Cell) -> list[Section]:
+def _ordered_sections(cell: Cell, include: set[int] | None = None) -> list[Section]:
     root = cell.root()
     order: list[Section] = []
-    stack = [root]
+    stack = [root] if include is None or id(root) in include else []
     while stack:
         sec = stack.pop()
         order.append(sec)
-        stack.extend(reversed(sec.children))
-    if len(order) != len(cell.sections):
+        stack.extend(c for c in reversed(sec.children) if include is None or id(c) in include)
+    if include is not None:
+        if len(order) != sum(id(s) in include for s in cell.sections):
+            raise InternalError(f"cell '{cell.name}': a rank's sections are not connected")
+    elif len(order) != len(cell.sections):
         missing = sorted(s.name for s in cell.sections if s not in order)
         raise TopologyError(
             f"cell '{cell.name}': sections not connected to the root: {missing[:5]}"
@@ -177,14 +184,27 @@ def _ordered_sections(cell: Cell) -> list[Section]:
 
 
 def compile_tree(
-    cells: list[Cell], celsius: float, mech_globals: dict[str, dict[str, float]] | None = None
+    cells: list[Cell],
+    celsius: float,
+    mech_globals: dict[str, dict[str, float]] | None = None,
+    *,
+    sections: set[int] | None = None,
+    trunk: set[int] | None = None,
 ) -> CompiledTree:
-    """Discretise ``cells`` and gather the mechanisms into structure-of-arrays blocks."""
+    """Discretise ``cells`` and gather the mechanisms into structure-of-arrays blocks.
+
+    ``sections`` (ids) restricts the model to those sections and the point
+    processes on them: one rank's part of a split model, a connected part of
+    each cell that contains its root.  ``trunk`` (ids) orders the nodes for
+    the split solver (:func:`electrical._split.split_order`) instead of the
+    serial solver order; ``ntrunk`` and ``nsr`` of the result then give the
+    trunk and subtree-root ranges.
+    """
     mech_globals = mech_globals or {}
     names = [c.name for c in cells]
     if len(set(names)) != len(names):
         raise ModelError(f"cell names must be unique, got {names}")
-    ordered = [_ordered_sections(c) for c in cells]
+    ordered = [_ordered_sections(c, sections) for c in cells]
     ncell = len(cells)
     parent: list[int] = [-1] * ncell
     area: list[float] = [ZERO_AREA_UM2] * ncell
@@ -228,8 +248,25 @@ def compile_tree(
         raise InternalError("node order: a parent follows its child; please report")
     b[nonroot] = -1e2 * ri[nonroot] / ar[nonroot]
     a[nonroot] = -1e2 * ri[nonroot] / ar[par[nonroot]]
-    # Solver order: re-root every cell at its centre and number nodes by level.
-    perm, par, a, b = solver_order(par, a, b, ncell)
+    ntrunk, nsr = -1, 0
+    if trunk is None:
+        # Solver order: re-root every cell at its centre and number nodes by level.
+        perm, par, a, b = solver_order(par, a, b, ncell)
+    else:
+        # Split order: rooted at the cells' roots, the trunk first (electrical._split).
+        from ._split import split_order
+
+        is_trunk = np.zeros(n, dtype=bool)
+        is_trunk[:ncell] = True
+        for sec in all_secs:
+            if id(sec) in trunk:
+                is_trunk[sec_centres[id(sec)]] = True
+                is_trunk[sec_end[id(sec)]] = True
+        perm, ntrunk, nsr = split_order(par, ncell, is_trunk)
+        inv0 = np.empty(n, dtype=np.int64)
+        inv0[perm] = np.arange(n)
+        par = np.where(par[perm] >= 0, inv0[np.maximum(par[perm], 0)], -1).astype(np.int64)
+        a, b = a[perm], b[perm]
     inv = np.empty(n, dtype=np.int64)
     inv[perm] = np.arange(n)
     ar = ar[perm]
@@ -254,8 +291,10 @@ def compile_tree(
         blocks=[],
         ions={},
         celsius=float(celsius),
+        ntrunk=ntrunk,
+        nsr=nsr,
     )
-    _compile_mechanisms(tree, mech_globals)
+    _compile_mechanisms(tree, mech_globals, sections)
     return tree
 
 
@@ -416,11 +455,18 @@ def diffusion_neighbours(
             if n > len(pairs):
                 raise InternalError("diffusion neighbours form a cycle; please report")
         depth[k] = n
-    order = np.argsort(depth, kind="stable").astype(np.int64)
+    if np.all(parent < np.arange(len(pairs))):  # storage order already has parents first
+        order = np.arange(len(pairs), dtype=np.int64)  # (node order: the walks go forwards)
+    else:
+        order = np.argsort(depth, kind="stable").astype(np.int64)
     return parent, order, area, dx
 
 
-def _compile_mechanisms(tree: CompiledTree, mech_globals: dict[str, dict[str, float]]) -> None:
+def _compile_mechanisms(
+    tree: CompiledTree,
+    mech_globals: dict[str, dict[str, float]],
+    sections: set[int] | None = None,
+) -> None:
     density: dict[str, list[tuple[Section, int]]] = {}
     classes: dict[str, type[Mechanism]] = {}
     for sec in tree.sections:
@@ -434,6 +480,8 @@ def _compile_mechanisms(tree: CompiledTree, mech_globals: dict[str, dict[str, fl
     points: dict[str, list[PointInstance]] = {}
     for cell in tree.cells:
         for inst in cell.point_processes:
+            if sections is not None and id(inst.location.section) not in sections:
+                continue  # on a section another rank computes
             if id(inst.location.section) not in tree.sec_centres:
                 raise TopologyError(f"{inst.name} sits at {inst.location}, outside the model")
             cls = inst.mech

@@ -11,6 +11,19 @@
 >>> sim.advance(5.0)
 >>> round(float(v.values.max()), 1) > 0  # it spiked
 True
+
+Under MPI, pass a communicator (``comm=``; duck-typed: ``Get_rank()``,
+``Get_size()``, ``Allgather`` of numpy buffers and the object collectives
+``allgather``, ``gather``, ``bcast``, as mpi4py's; :mod:`multiscale.distribute`
+gives one).  Every rank builds the same model and makes the same calls; the
+model is distributed by :func:`electrical._split.partition`: whole cells when
+there are at least as many cells as ranks, otherwise every cell is split into
+a trunk (computed by every rank) and subtrees (each computed by one rank),
+coupled exactly at every step.  Calls about a location another rank computes
+still work: ``record`` returns a :class:`Trace` that stays empty here (its
+``owner`` rank fills it; :meth:`Simulation.gather_trace` brings it to one
+rank), ``set`` is applied by the owner only, ``connect`` delivers on the
+owner.  :meth:`Simulation.owns` tells whether this rank computes a location.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import codegen
+from ._split import Partition, partition
 from .discretize import CompiledTree, compile_tree
 from .errors import (
     ModelError,
@@ -49,6 +63,10 @@ class Trace:
     every: int
     _chunks: list = field(default_factory=list)
     _t: list = field(default_factory=list)
+    #: rank that computes the variable (under MPI; the trace stays empty elsewhere)
+    owner: int = 0
+    #: True when this rank fills the trace
+    local: bool = True
 
     @property
     def values(self) -> np.ndarray:
@@ -73,20 +91,32 @@ class Integral:
     starts a new interval.  Units: the terms' unit times ms times the weights'.
     """
 
-    def __init__(self, sim: Simulation, slot: int, names: list[str], unit: str):
+    def __init__(
+        self, sim: Simulation, slot: int, names: list[str], unit: str, owner: int = 0
+    ):
         self._sim = sim
-        self.slot = slot
+        self.slot = slot  # -1: computed by rank ``owner``, not here
         self.names = names
         self.unit = unit
+        self.owner = owner
         self._taken = 0.0
 
     @property
+    def local(self) -> bool:
+        """True when this rank computes the integral (always without MPI)."""
+        return self.slot >= 0
+
+    @property
     def total(self) -> float:
-        """The integral since initialize [unit * ms]."""
+        """The integral since initialize [unit * ms] (NaN on a rank that does not own it)."""
+        if self.slot < 0:
+            return math.nan
         return float(self._sim._acc_out[self.slot]) * self._sim.dt_ms
 
     def take(self) -> float:
         """The integral since the previous ``take`` (or initialize) [unit * ms]."""
+        if self.slot < 0:
+            return math.nan
         now = float(self._sim._acc_out[self.slot])
         delta = now - self._taken
         self._taken = now
@@ -163,7 +193,8 @@ class Connection:
     @property
     def arrival_times_ms(self) -> np.ndarray:
         """Sorted times [ms] at which this connection's events reach the target (spike + delay)."""
-        times = [e[0] for e in self._sim._events if e[3] == self.index]
+        events = self._sim._events + self._sim._remote_events
+        times = [e[0] for e in events if e[3] == self.index]
         return np.sort(np.asarray(times, dtype=float))
 
     def __repr__(self) -> str:
@@ -185,6 +216,16 @@ class Simulation:
         Temperature [degC] (NEURON's default 6.3).
     mech_globals : dict, optional
         Mechanism-wide settings, e.g. ``{"hh": {"usetable": 0}}`` for exact rates.
+    comm : communicator, optional
+        MPI communicator (see the module docstring); None or one rank: serial.
+
+    Attributes
+    ----------
+    partition : electrical._split.Partition
+        Which rank computes which section.
+    rank_loads : list of dict
+        Per rank: ``compartments``, ``cost`` (estimated), ``subtrees``,
+        ``trunk_compartments`` (see :class:`electrical._split.Partition`).
     """
 
     def __init__(
@@ -194,6 +235,7 @@ class Simulation:
         method: str = "backward_euler",
         celsius: float = 6.3,
         mech_globals: dict[str, dict[str, float]] | None = None,
+        comm=None,
     ) -> None:
         cells = [cells] if isinstance(cells, Cell) else list(cells)
         if not cells or not all(isinstance(c, Cell) for c in cells):
@@ -214,7 +256,35 @@ class Simulation:
         self.method = method
         self.celsius = float(celsius)
         self.cells = cells
-        self.tree: CompiledTree = compile_tree(cells, self.celsius, mech_globals)
+        self.comm = comm
+        self.rank = int(comm.Get_rank()) if comm is not None else 0
+        self.nranks = int(comm.Get_size()) if comm is not None else 1
+        self.partition: Partition = partition(cells, self.nranks)
+        self.rank_loads = self.partition.loads
+        if self.nranks > 1:
+            sigs = comm.allgather(self.partition.signature())
+            if any(sig != sigs[0] for sig in sigs):
+                raise ModelError(
+                    f"rank {self.rank}: the ranks built different models (partition summaries "
+                    f"{sigs}); every rank must build the same cells"
+                )
+        sections = trunk = None
+        local_cells = cells
+        if self.partition.mode == "cells":
+            local_cells = [c for c in cells if self.partition.owner_of(c.root()) == self.rank]
+        elif self.partition.mode == "split":
+            sections = {
+                id(s) for c in cells for s in c.sections if self.partition.computes(s, self.rank)
+            }
+            trunk = self.partition.trunk
+        self.local_cells = local_cells
+        self.tree: CompiledTree = compile_tree(
+            local_cells, self.celsius, mech_globals, sections=sections, trunk=trunk
+        )
+        self.split = self.partition.mode == "split"
+        nt = max(self.tree.ntrunk, 0)
+        self._xch = np.zeros(2 * nt)  # trunk terms of this rank, then the sum over ranks
+        self._xch_all = np.zeros(self.nranks * 2 * nt)
         self.layout = codegen.build_layout(self.tree)
         self._mod = codegen.load_step_module(self.layout)
         n = self.tree.n
@@ -237,6 +307,7 @@ class Simulation:
         self._conn_weight = np.zeros(0)
         self._connections: list[Connection] = []
         self._events: list[tuple[float, int, int, int]] = []  # (time, block, inst, conn)
+        self._remote_events: list[tuple[float, int, int, int]] = []  # targets on other ranks
         self._ev_dirty = True
         self._ev_ptr = np.zeros(1, dtype=np.int64)
         self._ev_arrays = None
@@ -245,10 +316,79 @@ class Simulation:
                 inst._sim = self
 
     def __repr__(self) -> str:
+        mpi = f" rank={self.rank}/{self.nranks} mode={self.partition.mode}" if self.nranks > 1 else ""
         return (
             f"<Simulation n_cells={len(self.cells)} n_nodes={self.tree.n} "
-            f"t_ms={self.t_ms:g} dt_ms={self.dt_ms:g} method={self.method}>"
+            f"t_ms={self.t_ms:g} dt_ms={self.dt_ms:g} method={self.method}{mpi}>"
         )
+
+    # ------------------------------------------------------------------ MPI
+    @staticmethod
+    def _section_of(where) -> object:
+        if isinstance(where, PointInstance):
+            return where.location.section
+        if isinstance(where, Location):
+            return where.section
+        return where
+
+    def owns(self, where: Location | PointInstance) -> bool:
+        """True when this rank computes ``where`` (always without MPI; the trunk on every rank)."""
+        return self.partition.computes(self._section_of(where), self.rank)
+
+    def owner(self, where: Location | PointInstance) -> int:
+        """The rank whose values of ``where`` are authoritative (0 for the replicated trunk)."""
+        return max(self.partition.owner_of(self._section_of(where)), 0)
+
+    def gather_trace(self, trace: Trace, root: int = 0) -> Trace | None:
+        """Bring a trace from the rank that fills it to ``root``.
+
+        Collective: every rank must call it with its copy of the trace (the
+        one ``record`` returned there).  Returns a filled :class:`Trace` on
+        ``root`` and None elsewhere; without MPI, the trace itself.
+        """
+        if self.nranks == 1:
+            return trace
+        mine = (trace.values, trace.t_ms) if self.rank == trace.owner else None
+        got = self.comm.gather(mine, root=root)
+        if self.rank != root:
+            return None
+        values, t_ms = got[trace.owner]
+        return Trace(trace.name, trace.unit, trace.every, [values], [t_ms], trace.owner, True)
+
+    def _remote_check(self, what: str, where) -> tuple[str, str]:
+        """(name, unit) of a variable at a location another rank computes; validates names."""
+        if isinstance(where, PointInstance):
+            if not any(where in c.point_processes for c in self.cells):
+                raise UnknownVariableError(f"{where.name} is not part of this simulation")
+            cls = where.mech
+            if what not in cls.variables():
+                raise UnknownVariableError(
+                    f"record('{what}', {where.name}): no such variable"
+                    f"{did_you_mean(what, cls.variables())}; {cls.name} has {cls.variables()}"
+                )
+            unit = "nA" if what in cls.currents else {**cls.params, **cls.states}[what].unit
+            return f"{where.name}.{what}", unit
+        if not isinstance(where, Location):
+            raise UnknownVariableError(f"record('{what}', {where!r}): where must be sec(x)")
+        self.partition.owner_of(where.section)  # raises if not in the model
+        if what == "v":
+            return f"{where}.v", "mV"
+        if "." not in what:
+            _, kind = ion_of_variable(what)
+            return f"{where}.{what}", {"e": "mV", "i": "mM", "o": "mM", "cur": "mA/cm2"}[kind]
+        mech, _, var = what.partition(".")
+        if mech not in where.section.mechs:
+            raise UnknownVariableError(
+                f"record('{what}', {where}): mechanism '{mech}' is not present at {where}"
+            )
+        cls = where.section.mechanism_class(mech)
+        if var not in cls.variables():
+            raise UnknownVariableError(
+                f"record('{what}', {where}): mechanism '{mech}' has no variable '{var}'"
+                f"{did_you_mean(var, cls.variables())}; it has {cls.variables()}"
+            )
+        unit = "mA/cm2" if var in cls.currents else {**cls.params, **cls.states}[var].unit
+        return f"{where}.{what}", unit
 
     # ------------------------------------------------------------------ time
     @property
@@ -258,6 +398,7 @@ class Simulation:
 
     @property
     def n_segments(self) -> int:
+        """Segments this rank computes (all of them without MPI)."""
         return int(sum(s.nseg for s in self.tree.sections))
 
     def initialize(self, v_init_mV: float = -65.0) -> None:
@@ -335,8 +476,46 @@ class Simulation:
             self._acc_out if self._acc_out.size else np.zeros(1),
         )
         cj = METHODS[self.method] / self.dt_ms
-        self._mod.run(
-            nsteps,
+        if self.split:
+            self._run_split(nsteps, cj, ev, rec_aid, rec_idx, rec_out, every, acc)
+        else:
+            self._mod.run(
+                nsteps,
+                *self._step_args(cj, ev, rec_aid, rec_idx, rec_out, every, acc),
+            )
+        if nsamp:
+            ticks = np.arange(first, last + 1) * every
+            for r, (trace, _, _) in enumerate(self._traces):
+                step = trace.every // every
+                sel = (ticks % trace.every) == 0 if step > 1 else slice(None)
+                trace._chunks.append(rec_out[r][sel].copy())
+                trace._t.append(ticks[sel] * self.dt_ms)
+        self.tick += nsteps
+
+    def _run_split(self, nsteps, cj, ev, rec_aid, rec_idx, rec_out, every, acc) -> None:
+        """Split-cell steps: subtrees, one collective of the trunk terms, trunk and the rest.
+
+        The trunk terms of all ranks are gathered (``Allgather``) and summed in
+        rank order here, so every rank gets bit-identical trunk equations.
+        """
+        args = (
+            *self._step_args(cj, ev, rec_aid, rec_idx, rec_out, every, acc),
+            self._xch,
+            self.tree.ntrunk,
+            self.tree.nsr,
+        )
+        step_a, step_b = self._mod.step_a, self._mod.step_b
+        xch, xch_all = self._xch, self._xch_all
+        rows = xch_all.reshape(self.nranks, xch.size)
+        allgather = self.comm.Allgather
+        for k in range(nsteps):
+            step_a(k, *args)
+            allgather(xch, xch_all)
+            np.sum(rows, axis=0, out=xch)
+            step_b(k, *args)
+
+    def _step_args(self, cj, ev, rec_aid, rec_idx, rec_out, every, acc) -> tuple:
+        return (
             self.tick,
             self.dt_ms,
             self.celsius,
@@ -363,14 +542,6 @@ class Simulation:
             self._keep_currents(),
             *acc,
         )
-        if nsamp:
-            ticks = np.arange(first, last + 1) * every
-            for r, (trace, _, _) in enumerate(self._traces):
-                step = trace.every // every
-                sel = (ticks % trace.every) == 0 if step > 1 else slice(None)
-                trace._chunks.append(rec_out[r][sel].copy())
-                trace._t.append(ticks[sel] * self.dt_ms)
-        self.tick += nsteps
 
     # ------------------------------------------------------------------ recording
     def _keep_currents(self) -> bool:
@@ -495,12 +666,22 @@ class Simulation:
 
         ``what`` is ``"v"``, an ion variable (``"ina"``, ``"cai"``, ``"ek"``), a
         mechanism variable (``"hh.m"``, ``"hh.ina"``, ``"pas.i"``), or a point-process
-        variable (``record("i", stim)`` or ``record("IClamp[0].i")``).
+        variable (``record("i", stim)`` or ``record("IClamp[0].i")``).  Under MPI, a
+        location that another rank computes gives an empty trace here
+        (``trace.local`` False, ``trace.owner`` the rank that fills it).
         """
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ModelError(f"record(every={every!r}): must be a positive integer of steps")
+        if where is None and "." in what:  # "IClamp[0].i": a point process by name
+            pp = next((q for c in self.cells for q in c.point_processes
+                       if q.name == what.rpartition(".")[0]), None)
+            if pp is not None and not self.owns(pp):
+                what, where = what.rpartition(".")[2], pp
+        if where is not None and not self.owns(where):
+            name, unit = self._remote_check(what, where)
+            return Trace(name, unit, int(every), owner=self.owner(where), local=False)
         aid, idx, name, unit = self._resolve(what, where)
-        trace = Trace(name, unit, int(every))
+        trace = Trace(name, unit, int(every), owner=self.owner(where) if where is not None else 0)
         if self._initialized and self.tick % every == 0:
             trace._chunks.append(np.array([self._probe(aid, idx)]))
             trace._t.append(np.array([self.t_ms]))
@@ -539,6 +720,7 @@ class Simulation:
             raise ModelError("integrate(terms, where): give where only with a single variable")
         resolved = []
         units = set()
+        remote = []
         for term in terms:
             try:
                 what, loc, weight = term
@@ -549,13 +731,27 @@ class Simulation:
             weight = float(weight)
             if not math.isfinite(weight):
                 raise ModelError(f"integrate: weight {weight} of '{what}' is not finite")
-            aid, idx, name, unit = self._resolve(what, loc)
-            resolved.append((aid, idx, weight, name))
+            if loc is not None and not self.owns(loc):
+                name, unit = self._remote_check(what, loc)
+                remote.append((self.owner(loc), name))
+            else:
+                aid, idx, name, unit = self._resolve(what, loc)
+                resolved.append((aid, idx, weight, name))
             units.add(unit)
-        if not resolved:
+        if not resolved and not remote:
             raise ModelError("integrate: no terms given")
         if len(units) > 1:
             raise ModelError(f"integrate: the terms have different units {sorted(units)}")
+        if remote:
+            owners = {o for o, _ in remote}
+            if resolved or len(owners) > 1:
+                raise ModelError(
+                    "integrate: under MPI all terms of one integral must be computed by one "
+                    f"rank; {[n for _, n in remote]} are on ranks {sorted(owners)}"
+                )
+            integral = Integral(self, -1, [n for _, n in remote], units.pop(), owners.pop())
+            self._integrals.append(integral)
+            return integral
         slot = self._acc_out.size
         self._acc_out = np.append(self._acc_out, 0.0)
         self._acc_terms.extend((aid, idx, weight, slot) for aid, idx, weight, _ in resolved)
@@ -575,7 +771,13 @@ class Simulation:
         self._F0[slot][j] = value
 
     def set(self, what: str, where: Location, value: float) -> None:
-        """Set a density-mechanism parameter at one location (takes effect next step)."""
+        """Set a density-mechanism parameter at one location (takes effect next step).
+
+        Under MPI every rank may call it; the ranks that compute ``where`` apply it.
+        """
+        if isinstance(where, Location) and not self.owns(where):
+            self._remote_check(what, where)
+            return
         aid, idx, name, _ = self._resolve(what, where)
         if aid < 0 or "." not in what:
             raise UnknownParameterError(f"set('{what}'): only mechanism parameters can be set")
@@ -603,9 +805,15 @@ class Simulation:
         """Deliver events at ``times_ms + delay_ms`` to ``target`` (its ``receive`` kernel).
 
         Events are delivered at the step boundary nearest to their time, as in
-        NEURON's fixed step; the kernel sees the exact event time.
+        NEURON's fixed step; the kernel sees the exact event time.  Under MPI
+        every rank makes the same calls; the ranks that compute the target
+        deliver the events.
         """
-        self._point_slot(target)  # raises if the target is not in this simulation
+        if isinstance(target, PointInstance) and not self.owns(target):
+            if not any(target in c.point_processes for c in self.cells):
+                raise UnknownVariableError(f"{target.name} is not part of this simulation")
+        else:
+            self._point_slot(target)  # raises if the target is not in this simulation
         if target.mech.receive is None:
             raise ModelError(f"{target.name} ({target.mech.name}) does not receive events")
         delay = float(delay_ms)
@@ -626,7 +834,8 @@ class Simulation:
         that reaches te; the ``receive`` kernel sees the exact time te.
         Events may not be added in the past.
         """
-        bi, j = self._point_slot(conn.target)
+        local = self.owns(conn.target)
+        bi, j = self._point_slot(conn.target) if local else (-1, -1)
         times = np.atleast_1d(np.asarray(list(times_ms), dtype=float)) + conn.delay_ms
         if times.size and not np.all(np.isfinite(times)):
             raise ModelError(f"event times to {conn.target.name} must be finite, got {times}")
@@ -635,6 +844,9 @@ class Simulation:
                 f"event at {times.min():g} ms to {conn.target.name} is before the current time "
                 f"{self.t_ms:g} ms; add inputs before advancing past them"
             )
+        if not local:
+            self._remote_events.extend((float(t), bi, j, conn.index) for t in times)
+            return
         self._events.extend((float(t), bi, j, conn.index) for t in times)
         self._ev_dirty = True
 

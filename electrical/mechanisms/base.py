@@ -27,6 +27,19 @@ Kernel signatures (argument *names* are checked when the class is registered):
 ``aux`` is a float64 array that belongs to the mechanism (rate tables,
 played vectors); :meth:`Mechanism.make_aux` builds it at compile time.
 
+Block kernel (optional, density mechanisms)
+    ``advance_block(nodes, t, v, <states>, <reads>, <params>, aux, celsius, dt, work)``
+    replaces the per-instance ``advance`` loop: the engine calls it once per
+    step with whole arrays, for mechanisms whose update does not vectorise
+    one instance at a time (e.g. Newton iterations with a per-instance
+    number of iterations, :mod:`electrical.mechanisms.msn.catrack`).
+    ``nodes[j]`` is the node of instance j; states and params are arrays per
+    instance, updated in place; ``v`` and the reads are the model's arrays
+    per node (index them with ``nodes[j]``); every written ion concentration
+    must also be read, and is written in place at ``nodes[j]``; ``work`` is a
+    float64 scratch array of ``block_work`` values per instance.  The scalar
+    ``advance`` stays the reference: both must give the same numbers.
+
 Geometry parameters (density mechanisms)
     ``geometry = ("diam",)`` names parameters that the engine fills, per
     segment and at compile time, from the morphology instead of from the
@@ -233,6 +246,13 @@ class Mechanism:
     current: ClassVar[Callable | None] = None
     advance: ClassVar[Callable | None] = None
     receive: ClassVar[Callable | None] = None
+    #: optional whole-block replacement of ``advance`` (see the module docstring)
+    advance_block: ClassVar[Callable | None] = None
+    #: scratch values per instance that ``advance_block`` needs
+    block_work: ClassVar[int] = 0
+    #: relative cost of one instance per step (1: a typical channel), used to balance
+    #: the load of MPI ranks (:mod:`electrical._split`)
+    cost: ClassVar[float] = 1.0
 
     def __init__(self, **values: float) -> None:
         self.values = self.check_values(values)
@@ -290,6 +310,8 @@ class Mechanism:
             return ["t", "v", *s, *r, *p, "aux", "celsius", "dt"]
         if kernel == "receive":
             return ["t", "weight", *s, *p, "aux"]
+        if kernel == "advance_block":
+            return ["nodes", "t", "v", *s, *r, *p, "aux", "celsius", "dt", "work"]
         raise KeyError(kernel)
 
     @classmethod
@@ -334,7 +356,21 @@ class Mechanism:
                     f"{where}: the diffusion coefficient of '{st}' must be a parameter in "
                     f"um2/ms, got {dpar!r}"
                 )
-        for kname in ("init", "current", "advance", "receive"):
+        if cls.advance_block is not None:
+            if cls.is_point or cls.advance is None:
+                raise ModelError(
+                    f"{where}: advance_block needs a density mechanism with an advance kernel"
+                )
+            unread = [w for w in cls.writes if w not in cls.reads]
+            if unread:
+                raise ModelError(
+                    f"{where}: advance_block writes {unread}, which must also be in reads"
+                )
+            if isinstance(cls.block_work, bool) or not isinstance(cls.block_work, int) or (
+                cls.block_work < 0
+            ):
+                raise ModelError(f"{where}: block_work = {cls.block_work!r} must be an int >= 0")
+        for kname in ("init", "current", "advance", "receive", "advance_block"):
             kernel = getattr(cls, kname)
             if kernel is None:
                 continue

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import llvmlite.binding as _llvm
 import numpy as np
 from numba import njit
 
 __all__ = [
+    "VECTORIZER_MEMORY_CHECKS",
     "exp_euler_gate",
     "vtrap",
     "safe_exp",
@@ -16,6 +18,25 @@ __all__ = [
     "table_interp",
     "build_table",
 ]
+
+
+#: Runtime alias checks LLVM's loop vectoriser may emit for one loop (its defaults, 8
+#: and 128, are meant for loops over a few arrays).  Loops over a block of mechanism
+#: instances read and write tens of separate state and parameter arrays, which numba
+#: cannot mark as non-aliasing; with the default limits LLVM leaves them scalar
+#: ("too many memory checks needed").  The checks run once per loop entry, not per
+#: element, and only decide between the vector and the scalar loop, so raising the
+#: limit changes speed, never results.  Set at import, before any kernel compiles;
+#: it applies to every loop numba compiles in this process.
+VECTORIZER_MEMORY_CHECKS = 4096
+
+
+def _allow_vectorizer_memory_checks(n: int = VECTORIZER_MEMORY_CHECKS) -> None:
+    _llvm.set_option("", f"-runtime-memory-check-threshold={n}")
+    _llvm.set_option("", f"-vectorize-memory-check-threshold={n}")
+
+
+_allow_vectorizer_memory_checks()
 
 
 @njit(cache=True, inline="always")

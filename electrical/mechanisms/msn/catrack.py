@@ -34,7 +34,10 @@ increments over the 14 states, in mM and mol/cm2, is <= 1e-6, at most
 :data:`MAX_NEWTON` iterations, see :func:`kinetic_step` for what happens
 then).  Each Newton system is solved exactly by eliminating
 the buffer and pump unknowns shell by shell, leaving a 4x4 tridiagonal
-system in the shell concentrations (O(1) work per segment).
+system in the shell concentrations (O(1) work per segment, no branch).
+The engine calls :func:`radial_block` once per step for all segments
+(``advance_block``): the iterations run as vectorised loops over the
+segments, each segment still getting exactly its own iterations.
 
 Longitudinal diffusion of the 4 free concentrations (NEURON
 ``LONGITUDINAL_DIFFUSION D*diam*diam*vrat``) is done by the engine after
@@ -52,6 +55,7 @@ import numpy as np
 from numba import njit
 
 from ..base import DensityMechanism, Param, register
+from ..numerics import VECTORIZER_MEMORY_CHECKS  # noqa: F401  (sets LLVM's limit first)
 from . import ions  # noqa: F401  (defines the 'cal' ion)
 from .ghk import FARADAY_C_PER_MOL
 
@@ -61,8 +65,10 @@ __all__ = [
     "VRAT",
     "CaTrack",
     "CalTrack",
+    "BLOCK_WORK",
     "initial_state",
     "kinetic_step",
+    "radial_block",
     "pump_current",
     "shell_factors",
 ]
@@ -104,33 +110,166 @@ def shell_factors(n: int = NANNULI) -> tuple[np.ndarray, np.ndarray]:
 
 VRAT, FRAT = shell_factors()
 _V0, _V1, _V2, _V3 = (float(x) for x in VRAT)
-_F1, _F2, _F3 = (float(x) for x in FRAT[1:])
+_FR1, _FR2, _FR3 = (float(x) for x in FRAT[1:])
 
 
-@njit(cache=True, inline="always")
-def _buffer_elim(c, b, cb, bo, cbo, kon, koff, idt):
+#: Error model of the radial kernels: numpy's (x/0 gives inf, no exception), which lets
+#: LLVM vectorise the divisions of the block kernel; no division here can be by 0 for
+#: valid parameters (every divisor contains 1/dt > 0).
+_EM = "numpy"
+#: 2 F' [(1e4 C)/mol]: ica_pmp = 2 F' (k3 q - k4 cao p).
+_TWO_F = 2.0 * FARADAY_1E4
+
+
+@njit(cache=True, inline="always", error_model=_EM)
+def _shell(c, b, cb, bo, cbo, kon, koff, idt, vol):
     """Eliminate (dB, dCaB) of one shell from its Newton system.
 
-    Returns (diag, rhs, alpha_b, alpha_cb, gam, rate): the shell's contribution
-    to the diagonal and right-hand side of the dc row, dB = alpha_b - gam dc,
-    dCaB = alpha_cb + gam dc, and the binding rate kon c B - koff CaB [mM/ms].
+    The B and CaB rows sum to dB + dCaB = s = (B_old + CaB_old) - (B + CaB)
+    (the buffer total is conserved by the step), which leaves one unknown:
+    dCaB = alpha + gam dc.  Returns (vol * diagonal term, vol * right-hand
+    side term) of the shell's dc row, alpha, gam, s and the binding rate
+    r = kon c B - koff CaB [mM/ms].
     """
     r = kon * c * b - koff * cb
-    gb = (b - bo) * idt + r
+    s = (bo + cbo) - (b + cb)
     gcb = (cb - cbo) * idt - r
-    a = idt + kon * c
-    h = idt + koff
-    det = a * h - koff * kon * c
-    ab = (-h * gb - koff * gcb) / det
-    acb = (-a * gcb - kon * c * gb) / det
-    e = kon * b
-    gam = e * idt / det
-    diag = e - gam * (kon * c + koff)
-    rhs = -(kon * c * ab - koff * acb)
-    return diag, rhs, ab, acb, gam, r
+    konc = kon * c
+    rden = 1.0 / (idt + koff + konc)
+    alpha = (konc * s - gcb) * rden
+    gam = kon * b * rden
+    dg = vol * (kon * b - (konc + koff) * gam)
+    rh = vol * ((konc + koff) * alpha - konc * s)
+    return dg, rh, alpha, gam, s, r
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always", error_model=_EM)
+def _newton(x, xo, par):
+    """One Newton iteration of the backward-Euler step of one segment and pool.
+
+    ``x`` = (c0..c3, cb0..cb3, b0..b3, p, q) is the iterate, ``xo`` = (c0..c3,
+    cb0..cb3, b0..b3, p) the state at t_n, ``par`` = (ica, cao, diam, dca, kon,
+    koff, k1, k2, k3, k4, ptot, idt) with p, q, ptot in mM um (PUMP_SCALE).
+    Returns the next iterate (negative values set to 0) and the sum of the
+    absolute increments (mM, and mol/cm2 for the pump), NEURON's error.
+
+    The buffer and pump unknowns are eliminated exactly, leaving a symmetric
+    tridiagonal system in the four dc (rows scaled by the shell volumes),
+    solved by the Thomas algorithm with one division per pivot: 9 divisions
+    and no branch, so that a loop over segments vectorises.
+    """
+    (c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3, p, q) = x
+    (co0, co1, co2, co3, cbo0, cbo1, cbo2, cbo3, bo0, bo1, bo2, bo3, po) = xo
+    (ica, cao, diam, dca, kon, koff, k1, k2, k3, k4, ptot, idt) = par
+    dd = diam * diam
+    v0 = dd * _V0
+    v1 = dd * _V1
+    v2 = dd * _V2
+    v3 = dd * _V3
+    g0 = dca * _FR1
+    g1 = dca * _FR2
+    g2 = dca * _FR3
+    pd = math.pi * diam  # pump and entry act on the membrane: pi d per um of length
+    e0, h0, al0, ga0, s0, r0 = _shell(c0, b0, cb0, bo0, cbo0, kon, koff, idt, v0)
+    e1, h1, al1, ga1, s1, r1 = _shell(c1, b1, cb1, bo1, cbo1, kon, koff, idt, v1)
+    e2, h2, al2, ga2, s2, r2 = _shell(c2, b2, cb2, bo2, cbo2, kon, koff, idt, v2)
+    e3, h3, al3, ga3, s3, r3 = _shell(c3, b3, cb3, bo3, cbo3, kon, koff, idt, v3)
+    # radial fluxes [mM um3/ms per um]
+    f01 = g0 * (c0 - c1)
+    f12 = g1 * (c1 - c2)
+    f23 = g2 * (c2 - c3)
+    # pump fluxes [mM um/ms]; the entry term is on the right-hand side only
+    j1 = k1 * c0 * p - k2 * q
+    j2 = k3 * q - k4 * cao * p
+    # -V_i G_i, G = (x - x_old)/dt - f(x) the residuals of the c rows
+    y0 = h0 - ((c0 - co0) * idt * v0 - (-f01 - v0 * r0 - pd * j1 + pd * (j2 - ica / _TWO_F)))
+    y1 = h1 - ((c1 - co1) * idt * v1 - (f01 - f12 - v1 * r1))
+    y2 = h2 - ((c2 - co2) * idt * v2 - (f12 - f23 - v2 * r2))
+    y3 = h3 - ((c3 - co3) * idt * v3 - (f23 - v3 * r3))
+    # pump: P + PC = ptot replaces the PC row; dp = ap + bp dc0, dq = rr - dp
+    gp = (p - po) * idt - (j2 - j1)
+    rr = ptot - p - q
+    rdp = 1.0 / (idt + k1 * c0 + k4 * cao + k2 + k3)
+    ap = ((k2 + k3) * rr - gp) * rdp
+    bp = -k1 * p * rdp
+    a0 = v0 * idt + g0 + e0 + pd * (k1 * p + (k1 * c0 + k2) * bp)
+    y0 = y0 - pd * ((k1 * c0 + k2) * ap - k2 * rr)
+    a1 = v1 * idt + g0 + g1 + e1
+    a2 = v2 * idt + g1 + g2 + e2
+    a3 = v3 * idt + g2 + e3
+    # Thomas algorithm, off-diagonals -g0, -g1, -g2
+    ra0 = 1.0 / a0
+    t0 = g0 * ra0
+    a1 = a1 - g0 * t0
+    y1 = y1 + t0 * y0
+    ra1 = 1.0 / a1
+    t1 = g1 * ra1
+    a2 = a2 - g1 * t1
+    y2 = y2 + t1 * y1
+    ra2 = 1.0 / a2
+    t2 = g2 * ra2
+    a3 = a3 - g2 * t2
+    y3 = y3 + t2 * y2
+    dc3 = y3 / a3
+    dc2 = (y2 + g2 * dc3) * ra2
+    dc1 = (y1 + g1 * dc2) * ra1
+    dc0 = (y0 + g0 * dc1) * ra0
+    dp = ap + bp * dc0
+    dq = rr - dp
+    dcb0 = al0 + ga0 * dc0
+    dcb1 = al1 + ga1 * dc1
+    dcb2 = al2 + ga2 * dc2
+    dcb3 = al3 + ga3 * dc3
+    db0 = s0 - dcb0
+    db1 = s1 - dcb1
+    db2 = s2 - dcb2
+    db3 = s3 - dcb3
+    err = (abs(dc0) + abs(dc1) + abs(dc2) + abs(dc3)
+           + abs(dcb0) + abs(dcb1) + abs(dcb2) + abs(dcb3)
+           + abs(db0) + abs(db1) + abs(db2) + abs(db3)
+           + (abs(dp) + abs(dq)) / PUMP_SCALE)
+    return (max(c0 + dc0, 0.0), max(c1 + dc1, 0.0), max(c2 + dc2, 0.0), max(c3 + dc3, 0.0),
+            max(cb0 + dcb0, 0.0), max(cb1 + dcb1, 0.0), max(cb2 + dcb2, 0.0),
+            max(cb3 + dcb3, 0.0), max(b0 + db0, 0.0), max(b1 + db1, 0.0), max(b2 + db2, 0.0),
+            max(b3 + db3, 0.0), max(p + dp, 0.0), max(q + dq, 0.0), err)
+
+
+@njit(cache=True, inline="always", error_model=_EM)
+def _pump_current(p, q, cao, k3, k4):
+    """ica_pmp [mA/cm2] of the scaled pump states p, q [mM um]."""
+    return _TWO_F * (k3 * q - k4 * cao * p)
+
+
+@njit(cache=True, inline="always", error_model=_EM)
+def _iterate(x, xo, par, it):
+    """Newton iterations after ``it`` done ones, NEURON ``sparse``'s loop and exits.
+
+    Returns (iterate, ipmp, cai, iterations, converged): see :func:`kinetic_step`.
+    """
+    cao, k3, k4 = par[1], par[8], par[9]
+    ipmp = 0.0
+    c0 = x[0]
+    converged = False
+    while it < MAX_NEWTON:
+        it += 1
+        # what NEURON's block assigns when it is evaluated at this iterate
+        ipmp = _pump_current(x[12], x[13], cao, k3, k4)
+        c0 = x[0]
+        r = _newton(x, xo, par)
+        x = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+             r[13])
+        if it == MAX_NEWTON:
+            break  # NEURON returns here without the final evaluation
+        if r[14] <= NEWTON_TOL:
+            converged = True
+            break
+    if converged:  # the final evaluation at the accepted state
+        ipmp = _pump_current(x[12], x[13], cao, k3, k4)
+        c0 = x[0]
+    return x, ipmp, c0, it, converged
+
+
+@njit(cache=True, error_model=_EM)
 def kinetic_step(c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3, pump, pumpca,
                  ica, cao, diam, dca, kon, koff, k1, k2, k3, k4, totalpump, dt):
     """One NEURON ``sparse`` step of the radial scheme of one segment and pool.
@@ -170,122 +309,158 @@ def kinetic_step(c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3, pump, pumpc
         THREADSAFE mechanism ignores (it happens in the thin spine neck, where
         the pump depletes Ca to 0 within a millisecond of initialisation).
     """
-    idt = 1.0 / dt
-    v0 = diam * diam * _V0
-    v1 = diam * diam * _V1
-    v2 = diam * diam * _V2
-    v3 = diam * diam * _V3
-    g0 = dca * _F1
-    g1 = dca * _F2
-    g2 = dca * _F3
-    s0 = math.pi * diam / v0
-    co0, co1, co2, co3 = c0, c1, c2, c3
-    cbo0, cbo1, cbo2, cbo3 = cb0, cb1, cb2, cb3
-    bo0, bo1, bo2, bo3 = b0, b1, b2, b3
     p = pump * PUMP_SCALE
     q = pumpca * PUMP_SCALE
-    po = p
-    ptot = totalpump * PUMP_SCALE
-    it = 0
-    converged = False
-    ipmp_eval = 0.0
-    c0_eval = c0
-    while it < MAX_NEWTON:
-        it += 1
-        # what NEURON's block assigns when it is evaluated at this iterate
-        ipmp_eval = 2.0 * FARADAY_1E4 * (k3 * q - k4 * cao * p)
-        c0_eval = c0
-        # buffer elimination per shell
-        d0, r0, ab0, acb0, ga0, rb0 = _buffer_elim(c0, b0, cb0, bo0, cbo0, kon, koff, idt)
-        d1, r1, ab1, acb1, ga1, rb1 = _buffer_elim(c1, b1, cb1, bo1, cbo1, kon, koff, idt)
-        d2, r2, ab2, acb2, ga2, rb2 = _buffer_elim(c2, b2, cb2, bo2, cbo2, kon, koff, idt)
-        d3, r3, ab3, acb3, ga3, rb3 = _buffer_elim(c3, b3, cb3, bo3, cbo3, kon, koff, idt)
-        # radial fluxes [mM um3/ms per um]
-        f01 = g0 * (c0 - c1)
-        f12 = g1 * (c1 - c2)
-        f23 = g2 * (c2 - c3)
-        # pump fluxes [mM um/ms] and the entry term (right-hand side only)
-        j1 = k1 * c0 * p - k2 * q
-        j2 = k3 * q - k4 * cao * p
-        entry = s0 * (-ica / (2.0 * FARADAY_1E4) + j2)
-        # residuals G = (x - x_old)/dt - f(x) of the c rows and the pump row
-        gc0 = (c0 - co0) * idt - (-f01 / v0 - rb0 - s0 * j1 + entry)
-        gc1 = (c1 - co1) * idt - ((f01 - f12) / v1 - rb1)
-        gc2 = (c2 - co2) * idt - ((f12 - f23) / v2 - rb2)
-        gc3 = (c3 - co3) * idt - (f23 / v3 - rb3)
-        gp = (p - po) * idt - (-j1 + j2)
-        rr = ptot - p - q  # conservation row: dp + dq = rr
-        # pump elimination: dp = ap + bp dc0, dq = rr - dp
-        dp_ = idt + k1 * c0 + k4 * cao + k2 + k3
-        ap = (-gp + (k2 + k3) * rr) / dp_
-        bp = -k1 * p / dp_
-        # tridiagonal system in dc: diag, sub (l), super (u), rhs
-        a0 = idt + g0 / v0 + d0 + s0 * (k1 * p + (k1 * c0 + k2) * bp)
-        a1 = idt + (g0 + g1) / v1 + d1
-        a2 = idt + (g1 + g2) / v2 + d2
-        a3 = idt + g2 / v3 + d3
-        y0 = -gc0 + r0 - s0 * ((k1 * c0 + k2) * ap - k2 * rr)
-        y1 = -gc1 + r1
-        y2 = -gc2 + r2
-        y3 = -gc3 + r3
-        u0 = -g0 / v0
-        l1 = -g0 / v1
-        u1 = -g1 / v1
-        l2 = -g1 / v2
-        u2 = -g2 / v2
-        l3 = -g2 / v3
-        # Thomas algorithm
-        m1 = l1 / a0
-        a1 -= m1 * u0
-        y1 -= m1 * y0
-        m2 = l2 / a1
-        a2 -= m2 * u1
-        y2 -= m2 * y1
-        m3 = l3 / a2
-        a3 -= m3 * u2
-        y3 -= m3 * y2
-        dc3 = y3 / a3
-        dc2 = (y2 - u2 * dc3) / a2
-        dc1 = (y1 - u1 * dc2) / a1
-        dc0 = (y0 - u0 * dc1) / a0
-        dpp = ap + bp * dc0
-        dqq = rr - dpp
-        db0 = ab0 - ga0 * dc0
-        db1 = ab1 - ga1 * dc1
-        db2 = ab2 - ga2 * dc2
-        db3 = ab3 - ga3 * dc3
-        dcb0 = acb0 + ga0 * dc0
-        dcb1 = acb1 + ga1 * dc1
-        dcb2 = acb2 + ga2 * dc2
-        dcb3 = acb3 + ga3 * dc3
-        err = (abs(dc0) + abs(dc1) + abs(dc2) + abs(dc3)
-               + abs(dcb0) + abs(dcb1) + abs(dcb2) + abs(dcb3)
-               + abs(db0) + abs(db1) + abs(db2) + abs(db3)
-               + (abs(dpp) + abs(dqq)) / PUMP_SCALE)
-        c0 = max(c0 + dc0, 0.0)
-        c1 = max(c1 + dc1, 0.0)
-        c2 = max(c2 + dc2, 0.0)
-        c3 = max(c3 + dc3, 0.0)
-        cb0 = max(cb0 + dcb0, 0.0)
-        cb1 = max(cb1 + dcb1, 0.0)
-        cb2 = max(cb2 + dcb2, 0.0)
-        cb3 = max(cb3 + dcb3, 0.0)
-        b0 = max(b0 + db0, 0.0)
-        b1 = max(b1 + db1, 0.0)
-        b2 = max(b2 + db2, 0.0)
-        b3 = max(b3 + db3, 0.0)
-        p = max(p + dpp, 0.0)
-        q = max(q + dqq, 0.0)
-        if it == MAX_NEWTON:
-            break  # NEURON returns here without the final evaluation
-        if err <= NEWTON_TOL:
-            converged = True
+    x, ipmp, cai, it, _ = _iterate(
+        (c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3, p, q),
+        (c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3, p),
+        (ica, cao, diam, dca, kon, koff, k1, k2, k3, k4, totalpump * PUMP_SCALE, 1.0 / dt),
+        0,
+    )
+    return (x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11],
+            x[12] / PUMP_SCALE, x[13] / PUMP_SCALE, ipmp, cai, it)
+
+
+# Rows of the block kernel's work array (one row per instance): the iterate x (0..13,
+# pump rows scaled), the error of the last iteration (inactive when <= NEWTON_TOL),
+# the gathered pool current and outside concentration, and the values assigned by
+# instances that ended without converging (flag, ipmp, cai).
+_W_ERR, _W_ICA, _W_CAO, _W_FLAG, _W_IPMP, _W_CAI = 14, 15, 16, 17, 18, 19
+#: Rows of the work array of :func:`radial_block`.
+BLOCK_WORK = 20
+#: Vectorised passes over every instance are made for the Newton iterations 2, 3, ...
+#: while at least this fraction of the instances still iterates (a masked pass costs
+#: about a third of a scalar iteration per instance); the others finish one by one.
+_VECTOR_PASS_FRACTION = 1.0 / 3.0
+#: Vectorised passes are made for at most this many iterations; the remaining ones
+#: (and NEURON's non-convergence exit at MAX_NEWTON) are done instance by instance.
+_VECTOR_PASSES = 8
+
+
+@njit(cache=True, error_model=_EM)
+def radial_block(nodes, c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3, pump, pumpca, ipump,
+                 ica, ci, co, diam, dca, kon, koff, k1, k2, k3, k4, totalpump, dt, work):
+    """:func:`kinetic_step` for every instance of a block, in place; same numbers.
+
+    Arrays per instance j (states, parameters) or per node (``ica``, ``ci``,
+    ``co``, indexed by ``nodes[j]``); ``ci`` receives cai.  ``work`` holds
+    :data:`BLOCK_WORK` rows of ``nodes.size`` values.  Every instance gets
+    exactly its own iterations: the first for all instances in one
+    vectorised loop, further ones in masked vectorised loops while many
+    instances still iterate, the rest instance by instance; each iteration
+    is the same arithmetic (:func:`_newton`), so the results equal
+    :func:`kinetic_step`'s bit for bit.
+    """
+    m = nodes.size
+    w = work[: BLOCK_WORK * m].reshape((BLOCK_WORK, m))
+    x0, x1, x2, x3, x4, x5, x6 = w[0], w[1], w[2], w[3], w[4], w[5], w[6]
+    x7, x8, x9, x10, x11, x12, x13 = w[7], w[8], w[9], w[10], w[11], w[12], w[13]
+    err, wica, wcao = w[_W_ERR], w[_W_ICA], w[_W_CAO]
+    flag, wipmp, wcai = w[_W_FLAG], w[_W_IPMP], w[_W_CAI]
+    idt = 1.0 / dt
+    for j in range(m):  # gathers stay out of the vectorised loops
+        i = nodes[j]
+        wica[j] = ica[i]
+        wcao[j] = co[i]
+    for j in range(m):  # iteration 1, from the old state
+        p = pump[j] * PUMP_SCALE
+        r = _newton(
+            (c0[j], c1[j], c2[j], c3[j], cb0[j], cb1[j], cb2[j], cb3[j], b0[j], b1[j], b2[j],
+             b3[j], p, pumpca[j] * PUMP_SCALE),
+            (c0[j], c1[j], c2[j], c3[j], cb0[j], cb1[j], cb2[j], cb3[j], b0[j], b1[j], b2[j],
+             b3[j], p),
+            (wica[j], wcao[j], diam[j], dca[j], kon[j], koff[j], k1[j], k2[j], k3[j], k4[j],
+             totalpump[j] * PUMP_SCALE, idt),
+        )
+        x0[j] = r[0]
+        x1[j] = r[1]
+        x2[j] = r[2]
+        x3[j] = r[3]
+        x4[j] = r[4]
+        x5[j] = r[5]
+        x6[j] = r[6]
+        x7[j] = r[7]
+        x8[j] = r[8]
+        x9[j] = r[9]
+        x10[j] = r[10]
+        x11[j] = r[11]
+        x12[j] = r[12]
+        x13[j] = r[13]
+        err[j] = r[14]
+        flag[j] = 0.0
+    it = 1
+    while it < min(_VECTOR_PASSES, MAX_NEWTON - 1):
+        active = 0
+        for j in range(m):
+            active += not (err[j] <= NEWTON_TOL)
+        if active == 0 or active < _VECTOR_PASS_FRACTION * m:
             break
-    if converged:  # the final evaluation at the accepted state
-        ipmp_eval = 2.0 * FARADAY_1E4 * (k3 * q - k4 * cao * p)
-        c0_eval = c0
-    return (c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3,
-            p / PUMP_SCALE, q / PUMP_SCALE, ipmp_eval, c0_eval, it)
+        it += 1
+        for j in range(m):  # iteration `it` where still iterating, else unchanged
+            go = not (err[j] <= NEWTON_TOL)
+            r = _newton(
+                (x0[j], x1[j], x2[j], x3[j], x4[j], x5[j], x6[j], x7[j], x8[j], x9[j], x10[j],
+                 x11[j], x12[j], x13[j]),
+                (c0[j], c1[j], c2[j], c3[j], cb0[j], cb1[j], cb2[j], cb3[j], b0[j], b1[j],
+                 b2[j], b3[j], pump[j] * PUMP_SCALE),
+                (wica[j], wcao[j], diam[j], dca[j], kon[j], koff[j], k1[j], k2[j], k3[j],
+                 k4[j], totalpump[j] * PUMP_SCALE, idt),
+            )
+            x0[j] = r[0] if go else x0[j]
+            x1[j] = r[1] if go else x1[j]
+            x2[j] = r[2] if go else x2[j]
+            x3[j] = r[3] if go else x3[j]
+            x4[j] = r[4] if go else x4[j]
+            x5[j] = r[5] if go else x5[j]
+            x6[j] = r[6] if go else x6[j]
+            x7[j] = r[7] if go else x7[j]
+            x8[j] = r[8] if go else x8[j]
+            x9[j] = r[9] if go else x9[j]
+            x10[j] = r[10] if go else x10[j]
+            x11[j] = r[11] if go else x11[j]
+            x12[j] = r[12] if go else x12[j]
+            x13[j] = r[13] if go else x13[j]
+            err[j] = r[14] if go else 0.0
+    for j in range(m):  # the few still iterating: one by one, to NEURON's exits
+        if err[j] <= NEWTON_TOL:
+            continue
+        x, ipmp, cai, _, converged = _iterate(
+            (x0[j], x1[j], x2[j], x3[j], x4[j], x5[j], x6[j], x7[j], x8[j], x9[j], x10[j],
+             x11[j], x12[j], x13[j]),
+            (c0[j], c1[j], c2[j], c3[j], cb0[j], cb1[j], cb2[j], cb3[j], b0[j], b1[j], b2[j],
+             b3[j], pump[j] * PUMP_SCALE),
+            (wica[j], wcao[j], diam[j], dca[j], kon[j], koff[j], k1[j], k2[j], k3[j], k4[j],
+             totalpump[j] * PUMP_SCALE, idt),
+            it,
+        )
+        x0[j], x1[j], x2[j], x3[j], x4[j], x5[j], x6[j] = x[0], x[1], x[2], x[3], x[4], x[5], x[6]
+        x7[j], x8[j], x9[j], x10[j], x11[j], x12[j] = x[7], x[8], x[9], x[10], x[11], x[12]
+        x13[j] = x[13]
+        if not converged:
+            flag[j] = 1.0
+            wipmp[j] = ipmp
+            wcai[j] = cai
+    for j in range(m):  # accept; the block's final evaluation
+        ip = _pump_current(x12[j], x13[j], wcao[j], k3[j], k4[j])
+        nc = flag[j] != 0.0
+        ipump[j] = wipmp[j] if nc else ip
+        wcai[j] = wcai[j] if nc else x0[j]
+        c0[j] = x0[j]
+        c1[j] = x1[j]
+        c2[j] = x2[j]
+        c3[j] = x3[j]
+        cb0[j] = x4[j]
+        cb1[j] = x5[j]
+        cb2[j] = x6[j]
+        cb3[j] = x7[j]
+        b0[j] = x8[j]
+        b1[j] = x9[j]
+        b2[j] = x10[j]
+        b3[j] = x11[j]
+        pump[j] = x12[j] / PUMP_SCALE
+        pumpca[j] = x13[j] / PUMP_SCALE
+    for j in range(m):
+        ci[nodes[j]] = wcai[j]
 
 
 @njit(cache=True)
@@ -375,6 +550,16 @@ def _catrack_advance(t, v, ca0, ca1, ca2, ca3, CaBuffer0, CaBuffer1, CaBuffer2, 
                     k1, k2, k3, k4, TotalPump, dt)
 
 
+@njit(cache=True)
+def _catrack_advance_block(nodes, t, v, ca0, ca1, ca2, ca3, CaBuffer0, CaBuffer1, CaBuffer2,
+                           CaBuffer3, Buffer0, Buffer1, Buffer2, Buffer3, pump, pumpca, ipump,
+                           ica, cai, cao, diam, DCa, k1buf, k2buf, TotalBuffer, k1, k2, k3, k4,
+                           TotalPump, aux, celsius, dt, work):
+    radial_block(nodes, ca0, ca1, ca2, ca3, CaBuffer0, CaBuffer1, CaBuffer2, CaBuffer3, Buffer0,
+                 Buffer1, Buffer2, Buffer3, pump, pumpca, ipump, ica, cai, cao, diam, DCa, k1buf,
+                 k2buf, k1, k2, k3, k4, TotalPump, dt, work)
+
+
 # ----------------------------------------------------------------------------- kernels, pool cal
 @njit(cache=True)
 def _caltrack_init(t, v, ical, cali, calo, diam, DCa, k1buf, k2buf, TotalBuffer, k1, k2, k3, k4,
@@ -400,6 +585,16 @@ def _caltrack_advance(t, v, ca0, ca1, ca2, ca3, CaBuffer0, CaBuffer1, CaBuffer2,
                     k1, k2, k3, k4, TotalPump, dt)
 
 
+@njit(cache=True)
+def _caltrack_advance_block(nodes, t, v, ca0, ca1, ca2, ca3, CaBuffer0, CaBuffer1, CaBuffer2,
+                            CaBuffer3, Buffer0, Buffer1, Buffer2, Buffer3, pump, pumpca, ipump,
+                            ical, cali, calo, diam, DCa, k1buf, k2buf, TotalBuffer, k1, k2, k3,
+                            k4, TotalPump, aux, celsius, dt, work):
+    radial_block(nodes, ca0, ca1, ca2, ca3, CaBuffer0, CaBuffer1, CaBuffer2, CaBuffer3, Buffer0,
+                 Buffer1, Buffer2, Buffer3, pump, pumpca, ipump, ical, cali, calo, diam, DCa,
+                 k1buf, k2buf, k1, k2, k3, k4, TotalPump, dt, work)
+
+
 _DIFFUSION = {f"ca{i}": "DCa" for i in range(NANNULI)}
 
 
@@ -419,6 +614,8 @@ class CaTrack(DensityMechanism):
     init = staticmethod(_catrack_init)
     current = staticmethod(_catrack_current)
     advance = staticmethod(_catrack_advance)
+    advance_block = staticmethod(_catrack_advance_block)
+    block_work = BLOCK_WORK
 
 
 @register
@@ -437,3 +634,5 @@ class CalTrack(DensityMechanism):
     init = staticmethod(_caltrack_init)
     current = staticmethod(_caltrack_current)
     advance = staticmethod(_caltrack_advance)
+    advance_block = staticmethod(_caltrack_advance_block)
+    block_work = BLOCK_WORK

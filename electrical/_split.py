@@ -12,10 +12,13 @@ DESIGN.md section 7, level 1.  Two layouts, chosen by :func:`partition`:
   subtree that has children joins the trunk (so its children, e.g. the spines
   on a dendrite, become subtrees of their own).  A spine (neck, head, PSD) is
   one subtree of its dendrite.  Each step, every rank eliminates its subtrees
-  into the trunk nodes (Hines, leaves first); the trunk terms of all ranks
-  are summed (one collective of 2 x trunk-node doubles); every rank solves
-  the trunk identically and back-substitutes its own subtrees.  The results
-  equal the serial solver's to round-off (the order of the sums differs).
+  (Hines, leaves first) up to their roots; what each subtree root adds to its
+  trunk node (matrix set-up and elimination, 4 numbers, :func:`split_slots`)
+  is summed over the ranks in one ``Allreduce`` (exact: one owner per slot);
+  every rank then repeats on the trunk the serial solver's operations in the
+  serial solver's order and back-substitutes its own subtrees.  The parts are
+  oriented and ordered as the serial solver's tree (re-rooted at its centre,
+  which the trunk contains), so the results are the serial results bit for bit.
 
 Load: a section costs ``nseg * (1 + sum of its density mechanisms' cost)``
 plus the cost of its point processes (:attr:`Mechanism.cost`, relative cost
@@ -29,13 +32,25 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ModelError
 from .morphology import Cell, Section
 
-__all__ = ["BALANCE_TOL", "MAX_TRUNK_FRACTION", "Partition", "partition", "split_order"]
+if TYPE_CHECKING:
+    from .discretize import CompiledTree
+
+__all__ = [
+    "BALANCE_TOL",
+    "MAX_TRUNK_FRACTION",
+    "Partition",
+    "partition",
+    "serial_root_sections",
+    "split_order",
+    "split_slots",
+]
 
 #: Stop deepening the trunk when the most loaded rank carries at most this fraction
 #: more than the mean (a 5% imbalance costs 5% of the parallel speed-up).
@@ -124,8 +139,13 @@ def _subtree_sections(root: Section) -> list[Section]:
     return out
 
 
-def partition(cells: list[Cell], nranks: int) -> Partition:
-    """Partition ``cells`` over ``nranks`` ranks (see the module docstring)."""
+def partition(cells: list[Cell], nranks: int, required: list[Section] = ()) -> Partition:
+    """Partition ``cells`` over ``nranks`` ranks (see the module docstring).
+
+    ``required`` sections (and their ancestors) are put in the trunk of a split
+    cell: the engine passes the section that holds the root of the serial
+    solver's tree, so that the split solver can repeat its operations exactly.
+    """
     nranks = int(nranks)
     if nranks < 1:
         raise ModelError(f"partition: nranks = {nranks} must be >= 1")
@@ -159,6 +179,14 @@ def partition(cells: list[Cell], nranks: int) -> Partition:
     total = sum(cost.values())
     trunk: list[Section] = [c.root() for c in cells]
     in_trunk = {id(s) for s in trunk}
+    for sec in required:
+        path = []
+        while sec is not None and id(sec) not in in_trunk:
+            path.append(sec)
+            sec = sec.parent
+        for p in reversed(path):
+            trunk.append(p)
+            in_trunk.add(id(p))
     sub_cost: dict[int, float] = {}
 
     def cost_of(root: Section) -> float:
@@ -204,35 +232,103 @@ def partition(cells: list[Cell], nranks: int) -> Partition:
     return part
 
 
-def split_order(parent: np.ndarray, ncell: int, is_trunk: np.ndarray):
-    """Node order of a rank's part of a split model (parents before children).
+def split_order(parent, a, b, ncell, centres, is_trunk, key):
+    """Orientation and node order of a rank's part of a split model.
 
-    Roots first, then the other trunk nodes (breadth first from the roots),
-    then the roots of the subtrees (nodes off the trunk whose parent is a
-    trunk node), then the remaining subtree nodes level by level.  Returns
-    (perm, ntrunk, nsr) with ``perm[new] = old``: nodes [0, ntrunk) are the
-    trunk, [ntrunk, ntrunk + nsr) the subtree roots.
+    The part (trunk + owned subtrees) is re-rooted at ``centres`` (the local
+    nodes that are the roots of the serial solver's tree) exactly as the serial
+    solver re-roots the whole cell, so every node has the serial parent and
+    coefficients.  Order: trunk nodes, then the subtree roots (off the trunk,
+    parent in the trunk), then the other subtree nodes, each group by ``key``
+    (the node's index in the serial order, so parents come first).
+
+    Returns (perm, parent, a, b, ntrunk, nsr) in the new order, ``perm[new] = old``.
     """
     n = parent.size
-    children: list[list[int]] = [[] for _ in range(n)]
+    coef: dict[tuple[int, int], float] = {}
+    nbrs: list[list[int]] = [[] for _ in range(n)]
     for c in range(ncell, n):
-        children[int(parent[c])].append(c)
-    order = list(range(ncell))
-    queue = deque(order)
-    sub_roots: list[int] = []
+        p = int(parent[c])
+        coef[(c, p)] = b[c]
+        coef[(p, c)] = a[c]
+        nbrs[c].append(p)
+        nbrs[p].append(c)
+    new_par_old = np.full(n, -1, dtype=np.int64)
+    seen = set(int(c) for c in centres)
+    queue = deque(int(c) for c in centres)
     while queue:
         u = queue.popleft()
-        for c in children[u]:
-            if is_trunk[c]:
-                order.append(c)
-                queue.append(c)
-            else:
-                sub_roots.append(c)
-    ntrunk = len(order)
-    level = sub_roots
-    while level:
-        order.extend(level)
-        level = [c for u in level for c in children[u]]
-    if len(order) != n or any(is_trunk[u] for u in order[ntrunk:]):
+        for w in nbrs[u]:
+            if w not in seen:
+                seen.add(w)
+                new_par_old[w] = u
+                queue.append(w)
+    if len(seen) != n:
+        raise ModelError("split_order: a rank's part is not connected; please report")
+    group = np.where(is_trunk, 0, 2)
+    sub_root = (~is_trunk) & (new_par_old >= 0) & is_trunk[np.maximum(new_par_old, 0)]
+    group[sub_root] = 1
+    cset = {int(c) for c in centres}
+    if any(is_trunk[u] and not is_trunk[new_par_old[u]] for u in range(n) if u not in cset):
         raise ModelError("split_order: the trunk is not connected to the roots; please report")
-    return np.array(order, dtype=np.int64), ntrunk, len(sub_roots)
+    perm = np.lexsort((key, group)).astype(np.int64)
+    inv = np.empty(n, dtype=np.int64)
+    inv[perm] = np.arange(n)
+    new_parent = np.full(n, -1, dtype=np.int64)
+    new_a = np.zeros(n)
+    new_b = np.zeros(n)
+    for new_i, old_i in enumerate(perm):
+        p_old = new_par_old[old_i]
+        if p_old < 0:
+            continue
+        new_parent[new_i] = inv[p_old]
+        new_b[new_i] = coef[(int(old_i), int(p_old))]
+        new_a[new_i] = coef[(int(p_old), int(old_i))]
+    if np.any(new_parent[ncell:] >= np.arange(ncell, n)) or np.any(new_parent[:ncell] != -1):
+        raise ModelError("split_order: a parent follows its child; please report")
+    ntrunk = int(is_trunk.sum())
+    return perm, new_parent, new_a, new_b, ntrunk, int(sub_root.sum())
+
+
+def serial_root_sections(serial: CompiledTree) -> list[Section]:
+    """The sections that hold the roots of the serial solver's tree (none for a cell root)."""
+    owner_of_node = {}
+    for sec in serial.sections:
+        for k in serial.sec_centres[id(sec)]:
+            owner_of_node[int(k)] = sec
+        owner_of_node[serial.sec_end[id(sec)]] = sec
+    return [owner_of_node[r] for r in range(serial.ncell) if r in owner_of_node]
+
+
+def split_slots(serial: CompiledTree, tree: CompiledTree, part: Partition, rank: int):
+    """Slots of the subtree roots of all ranks and the serial order of the trunk.
+
+    Returns (slot_of_root, slot_parent, tseq): the slot of each of this rank's
+    subtree roots (local nodes [ntrunk, ntrunk + nsr)); the local trunk node
+    each slot's root hangs from (trunk numbering is the same on every rank);
+    the trunk's non-root nodes and the slots merged in serial order (node i as
+    i, slot s as -1 - s).
+    """
+    n = serial.n
+    trunk_node = np.zeros(n, dtype=bool)
+    trunk_node[[serial.sec_parentnode[id(c.root())] for c in serial.cells]] = True
+    sec_of_node = {}
+    for sec in serial.sections:
+        nodes = [*serial.sec_centres[id(sec)].tolist(), serial.sec_end[id(sec)]]
+        for k in nodes:
+            sec_of_node[k] = sec
+        if id(sec) in part.trunk:
+            trunk_node[nodes] = True
+    roots = [k for k in range(serial.ncell, n)
+             if not trunk_node[k] and trunk_node[serial.parent[k]]]
+    slot_of_serial = {k: s for s, k in enumerate(roots)}
+    local = {int(k): i for i, k in enumerate(tree.serial_index)}
+    slot_parent = np.array([local[int(serial.parent[k])] for k in roots], dtype=np.int64)
+    mine = [slot_of_serial.get(int(k), -1) for k in tree.serial_index[tree.ntrunk:tree.ntrunk
+                                                                       + tree.nsr]]
+    if -1 in mine or sum(part.owner_of(sec_of_node[k]) == rank for k in roots) != tree.nsr:
+        raise ModelError("split solver: subtree roots do not match the partition; please report")
+    events = [(int(tree.serial_index[i]), i) for i in range(tree.ncell, tree.ntrunk)]
+    events += [(k, -1 - s) for s, k in enumerate(roots)]
+    tseq = np.array([e for _, e in sorted(events)], dtype=np.int64)
+    return np.array(mine, dtype=np.int64), slot_parent, tseq

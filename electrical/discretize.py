@@ -152,6 +152,8 @@ class CompiledTree:
     #: [ntrunk, ntrunk + nsr) the roots of this rank's subtrees; -1 for a serial tree
     ntrunk: int = -1
     nsr: int = 0
+    #: split solver: index of each node in the serial order of the whole model
+    serial_index: np.ndarray | None = None
 
     def node_of(self, loc: Location) -> int:
         """Node index of a location (NEURON ``node_exact``)."""
@@ -190,15 +192,19 @@ def compile_tree(
     *,
     sections: set[int] | None = None,
     trunk: set[int] | None = None,
+    serial: CompiledTree | None = None,
+    mechanisms: bool = True,
 ) -> CompiledTree:
     """Discretise ``cells`` and gather the mechanisms into structure-of-arrays blocks.
 
     ``sections`` (ids) restricts the model to those sections and the point
     processes on them: one rank's part of a split model, a connected part of
     each cell that contains its root.  ``trunk`` (ids) orders the nodes for
-    the split solver (:func:`electrical._split.split_order`) instead of the
-    serial solver order; ``ntrunk`` and ``nsr`` of the result then give the
-    trunk and subtree-root ranges.
+    the split solver (:func:`electrical._split.split_order`), oriented as in
+    ``serial`` (the whole model's tree in the serial order) instead of the
+    serial solver order; ``ntrunk``, ``nsr`` and ``serial_index`` of the
+    result then give the trunk and subtree-root ranges and each node's index
+    in ``serial``.  ``mechanisms=False`` skips the mechanism blocks (topology only).
     """
     mech_globals = mech_globals or {}
     names = [c.name for c in cells]
@@ -249,24 +255,31 @@ def compile_tree(
     b[nonroot] = -1e2 * ri[nonroot] / ar[nonroot]
     a[nonroot] = -1e2 * ri[nonroot] / ar[par[nonroot]]
     ntrunk, nsr = -1, 0
+    serial_index = None
     if trunk is None:
         # Solver order: re-root every cell at its centre and number nodes by level.
         perm, par, a, b = solver_order(par, a, b, ncell)
     else:
-        # Split order: rooted at the cells' roots, the trunk first (electrical._split).
+        # Split order (electrical._split): oriented as the serial solver's tree, trunk first.
         from ._split import split_order
 
+        if serial is None:
+            raise InternalError("compile_tree(trunk=...) needs the serial tree; please report")
         is_trunk = np.zeros(n, dtype=bool)
         is_trunk[:ncell] = True
+        key = np.empty(n, dtype=np.int64)  # index of each node in the serial order
+        for ci, cell in enumerate(cells):
+            key[ci] = serial.sec_parentnode[id(cell.root())]
         for sec in all_secs:
+            key[sec_centres[id(sec)]] = serial.sec_centres[id(sec)]
+            key[sec_end[id(sec)]] = serial.sec_end[id(sec)]
             if id(sec) in trunk:
                 is_trunk[sec_centres[id(sec)]] = True
                 is_trunk[sec_end[id(sec)]] = True
-        perm, ntrunk, nsr = split_order(par, ncell, is_trunk)
-        inv0 = np.empty(n, dtype=np.int64)
-        inv0[perm] = np.arange(n)
-        par = np.where(par[perm] >= 0, inv0[np.maximum(par[perm], 0)], -1).astype(np.int64)
-        a, b = a[perm], b[perm]
+        where = {int(k): i for i, k in enumerate(key)}
+        centres = [where[c] for c in range(serial.ncell)]  # serial roots come first
+        perm, par, a, b, ntrunk, nsr = split_order(par, a, b, ncell, centres, is_trunk, key)
+        serial_index = key[perm]
     inv = np.empty(n, dtype=np.int64)
     inv[perm] = np.arange(n)
     ar = ar[perm]
@@ -293,8 +306,10 @@ def compile_tree(
         celsius=float(celsius),
         ntrunk=ntrunk,
         nsr=nsr,
+        serial_index=serial_index,
     )
-    _compile_mechanisms(tree, mech_globals, sections)
+    if mechanisms:
+        _compile_mechanisms(tree, mech_globals, sections)
     return tree
 
 

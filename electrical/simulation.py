@@ -13,13 +13,15 @@
 True
 
 Under MPI, pass a communicator (``comm=``; duck-typed: ``Get_rank()``,
-``Get_size()``, ``Allgather`` of numpy buffers and the object collectives
-``allgather``, ``gather``, ``bcast``, as mpi4py's; :mod:`multiscale.distribute`
-gives one).  Every rank builds the same model and makes the same calls; the
-model is distributed by :func:`electrical._split.partition`: whole cells when
-there are at least as many cells as ranks, otherwise every cell is split into
-a trunk (computed by every rank) and subtrees (each computed by one rank),
-coupled exactly at every step.  Calls about a location another rank computes
+``Get_size()``, ``Allreduce`` (sum) of numpy buffers and the object collectives
+``allgather``, ``gather``, as mpi4py's; :mod:`multiscale.distribute` gives
+one).  Every rank builds the same model and makes the same calls; the model is
+distributed by :func:`electrical._split.partition`: whole cells when there are
+at least as many cells as ranks, otherwise every cell is split into a trunk
+(computed by every rank) and subtrees (each computed by one rank), coupled at
+every step by one ``Allreduce`` of four numbers per subtree root; the trunk
+then repeats the serial solver's operations in its order, so a split run gives
+the serial run's numbers bit for bit.  Calls about a location another rank computes
 still work: ``record`` returns a :class:`Trace` that stays empty here (its
 ``owner`` rank fills it; :meth:`Simulation.gather_trace` brings it to one
 rank), ``set`` is applied by the owner only, ``connect`` delivers on the
@@ -30,13 +32,14 @@ from __future__ import annotations
 
 import math
 import pickle
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import codegen
-from ._split import Partition, partition
+from ._split import Partition, partition, serial_root_sections, split_slots
 from .discretize import CompiledTree, compile_tree
 from .errors import (
     ModelError,
@@ -259,7 +262,13 @@ class Simulation:
         self.comm = comm
         self.rank = int(comm.Get_rank()) if comm is not None else 0
         self.nranks = int(comm.Get_size()) if comm is not None else 1
-        self.partition: Partition = partition(cells, self.nranks)
+        serial = None
+        required = []
+        if 1 < self.nranks and len(cells) < self.nranks:  # cells will be split
+            # the serial solver's tree: the split solver repeats its operations exactly
+            serial = compile_tree(cells, self.celsius, mech_globals, mechanisms=False)
+            required = serial_root_sections(serial)
+        self.partition: Partition = partition(cells, self.nranks, required)
         self.rank_loads = self.partition.loads
         if self.nranks > 1:
             sigs = comm.allgather(self.partition.signature())
@@ -279,12 +288,16 @@ class Simulation:
             trunk = self.partition.trunk
         self.local_cells = local_cells
         self.tree: CompiledTree = compile_tree(
-            local_cells, self.celsius, mech_globals, sections=sections, trunk=trunk
+            local_cells, self.celsius, mech_globals, sections=sections, trunk=trunk,
+            serial=serial,
         )
         self.split = self.partition.mode == "split"
-        nt = max(self.tree.ntrunk, 0)
-        self._xch = np.zeros(2 * nt)  # trunk terms of this rank, then the sum over ranks
-        self._xch_all = np.zeros(self.nranks * 2 * nt)
+        if self.split:
+            self._slot_of_root, self._slot_parent, self._tseq = split_slots(
+                serial, self.tree, self.partition, self.rank
+            )
+            self._xch = np.zeros(4 * self._slot_parent.size)
+        self._xkey = id(self)
         self.layout = codegen.build_layout(self.tree)
         self._mod = codegen.load_step_module(self.layout)
         n = self.tree.n
@@ -495,24 +508,29 @@ class Simulation:
     def _run_split(self, nsteps, cj, ev, rec_aid, rec_idx, rec_out, every, acc) -> None:
         """Split-cell steps: subtrees, one collective of the trunk terms, trunk and the rest.
 
-        The trunk terms of all ranks are gathered (``Allgather``) and summed in
-        rank order here, so every rank gets bit-identical trunk equations.
+        One compiled loop (``run_split``); at each step it calls back into Python
+        (numba object mode, about 2 us) for the collective.
         """
-        args = (
+        codegen._exchangers[self._xkey] = weakref.WeakMethod(self._exchange)
+        self._mod.run_split(
+            nsteps,
             *self._step_args(cj, ev, rec_aid, rec_idx, rec_out, every, acc),
             self._xch,
             self.tree.ntrunk,
             self.tree.nsr,
+            self._slot_of_root,
+            self._slot_parent,
+            self._tseq,
+            self._xkey,
         )
-        step_a, step_b = self._mod.step_a, self._mod.step_b
-        xch, xch_all = self._xch, self._xch_all
-        rows = xch_all.reshape(self.nranks, xch.size)
-        allgather = self.comm.Allgather
-        for k in range(nsteps):
-            step_a(k, *args)
-            allgather(xch, xch_all)
-            np.sum(rows, axis=0, out=xch)
-            step_b(k, *args)
+
+    def _exchange(self, buf: np.ndarray) -> None:
+        """Sum the subtree-root slots over the ranks, in place (one ``Allreduce``).
+
+        Every slot has one owner and zeros elsewhere, so the sum is exact and
+        the same on every rank whatever order the MPI library adds in.
+        """
+        self.comm.Allreduce(buf.copy(), buf)
 
     def _step_args(self, cj, ev, rec_aid, rec_idx, rec_out, every, acc) -> tuple:
         return (

@@ -2,8 +2,8 @@
 
 - :func:`boltzmann`: x_inf(V) = 1/(1 + exp((V - Vh)/k)) (MODEL.md section 3.1);
 - :func:`function_table`: linear interpolation in a published (V, value) table,
-  clamped to the end values outside its range, the interval found by bisection
-  (NEURON ``FUNCTION_TABLE`` semantics, MODEL.md section 3.0);
+  clamped to the end values outside its range, in the interval a bisection would
+  find (NEURON ``FUNCTION_TABLE`` semantics, MODEL.md section 3.0);
 - :func:`rate_table_aux`: NEURON ``TABLE ... FROM a TO b WITH 201`` -> 202 points,
   accumulated grid, stored in a mechanism's ``aux`` behind a 3-value header.
 """
@@ -38,13 +38,15 @@ def function_table(vs, ys, v):
         return ys[0]
     if v >= vs[n - 1]:
         return ys[n - 1]
-    lo, hi = 0, n - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if vs[mid] <= v:
-            lo = mid
-        else:
-            hi = mid
+    # the interval [vs[lo], vs[lo+1]) that holds v, as a bisection finds it; the
+    # published grids are regular, so the guess from the first step is (nearly) it
+    lo = int((v - vs[0]) / (vs[1] - vs[0]))
+    lo = min(max(lo, 0), n - 2)
+    while lo < n - 2 and vs[lo + 1] <= v:
+        lo += 1
+    while lo > 0 and vs[lo] > v:
+        lo -= 1
+    hi = lo + 1
     f = (v - vs[lo]) / (vs[hi] - vs[lo])
     return (1.0 - f) * ys[lo] + f * ys[hi]
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from electrical import Cell
-from electrical._split import BALANCE_TOL, partition, split_order
+from electrical._split import BALANCE_TOL, partition, serial_root_sections, split_order
 from electrical.discretize import compile_tree
 from electrical.errors import ModelError
 
@@ -117,32 +117,39 @@ def test_nonsense_rank_count():
 
 @pytest.mark.parametrize("nranks", [2, 3])
 def test_split_trees_have_the_trunk_first_and_cover_the_cell(nranks):
-    """compile_tree of each rank's part: trunk nodes first, then subtree roots, parents first;
-    the parts' segments add up to the whole cell's (trunk counted on every rank)."""
+    """compile_tree of each rank's part: trunk nodes first, then subtree roots, parents first,
+    every node with its serial parent and coefficients; the parts cover the cell once
+    (trunk on every rank)."""
     cell = _tree_cell(seed=5)
-    part = partition([cell], nranks)
-    full = compile_tree([cell], 6.3)
-    nodes = 0
+    serial = compile_tree([cell], 6.3, mechanisms=False)
+    part = partition([cell], nranks, serial_root_sections(serial))
+    covered = np.zeros(serial.n, dtype=int)
     for r in range(nranks):
         secs = {id(s) for s in cell.sections if part.computes(s, r)}
-        tree = compile_tree([cell], 6.3, sections=secs, trunk=part.trunk)
+        tree = compile_tree([cell], 6.3, sections=secs, trunk=part.trunk, serial=serial)
         assert np.all(tree.parent[1:] < np.arange(1, tree.n))
         trunk_nodes = set()
         for s in tree.sections:
             if id(s) in part.trunk:
                 trunk_nodes.update(tree.sec_centres[id(s)].tolist())
                 trunk_nodes.add(tree.sec_end[id(s)])
-        assert trunk_nodes | {0} == set(range(tree.ntrunk))
+        trunk_nodes.add(tree.sec_parentnode[id(cell.root())])
+        assert trunk_nodes == set(range(tree.ntrunk))
         roots = tree.parent[tree.ntrunk:tree.ntrunk + tree.nsr]
         assert np.all(roots < tree.ntrunk)
         assert np.all(tree.parent[tree.ntrunk + tree.nsr:] >= tree.ntrunk)
-        nodes += tree.n - tree.ntrunk
-    ntrunk = compile_tree([cell], 6.3, sections={id(s) for s in cell.sections if id(s) in part.trunk},
-                          trunk=part.trunk).n
-    assert nodes + ntrunk == full.n
+        k = tree.serial_index  # same parent and coefficients as in the serial tree
+        np.testing.assert_array_equal(serial.parent[k[1:]], k[tree.parent[1:]])
+        np.testing.assert_array_equal(serial.a[k], tree.a)
+        np.testing.assert_array_equal(serial.b[k], tree.b)
+        covered[k[tree.ntrunk:]] += 1
+        covered[k[:tree.ntrunk]] += 1 if r == 0 else 0
+    np.testing.assert_array_equal(covered, 1)
 
 
 def test_split_order_rejects_a_disconnected_trunk():
     parent = np.array([-1, 0, 1, 2], dtype=np.int64)
+    coef = np.ones(4)
     with pytest.raises(ModelError, match="not connected"):
-        split_order(parent, 1, np.array([True, False, True, False]))
+        split_order(parent, coef, coef, 1, [0], np.array([True, False, True, False]),
+                    np.arange(4))

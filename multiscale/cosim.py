@@ -121,7 +121,9 @@ class Cosimulation:
         From :func:`multiscale.distribute.world` under ``mpiexec``: the spines'
         pathways are distributed over the ranks by expected cost (every rank
         builds the same Cosimulation and calls the same methods; ``finish``,
-        ``stats`` and ``weights`` of another rank's spine communicate).
+        ``stats`` and ``weights`` of another rank's spine communicate).  The
+        electrical cell is split across the same ranks (electrical._split)
+        unless ``sim_kwargs={"comm": None}``.
     """
 
     def __init__(
@@ -167,7 +169,10 @@ class Cosimulation:
             if not (math.isfinite(value) and value >= 0):
                 raise ModelError(f"{name} = {value!r} must be >= 0")
         self.v_init_mV = msn.params.v_init if v_init_mV is None else float(v_init_mV)
-        self.electrical = msn.simulation(dt_ms, **dict(sim_kwargs or {}))
+        sim_kwargs = dict(sim_kwargs or {})
+        if comm is not None and comm.Get_size() > 1:
+            sim_kwargs.setdefault("comm", comm)  # split the cell too (set None to replicate it)
+        self.electrical = msn.simulation(dt_ms, **sim_kwargs)
         self.component = ElectricalComponent(self.electrical, self.v_init_mV)
         self._biochemical_request = biochemical
         self._pathway = pathway
@@ -313,17 +318,20 @@ class Cosimulation:
             pathway = Pathway.spine("timescales")
         self.pathway = pathway
         volume_l = self._volume_l(pathway) if spines else 0.0
+        split = getattr(sim, "nranks", 1) > 1  # the electrical model is split across ranks
         for sp in spines:
-            terms = calcium_influx_terms(sim, sp)
-            # (mA/cm2 * um2) = 1e-3 A * 1e-8 = 1e-11 A = 1e-2 nA; integral in nA*ms = pC
-            comp.add_integral(f"{sp.name}.ca_charge", terms, "nA*ms", scale=1e-2)
             conc_terms = [("cai", sp.head(0.5)), ("cali", sp.head(0.5))]
-            comp.add_probe(f"{sp.name}.ca_conc", conc_terms, "mM")
             ampa = [self._connection(sp, "ampa", NETCON_DELAY_MS)] + [
                 c for (syn, d), c in self._conns.get(sp.name, {}).items()
                 if syn == "ampa" and d != NETCON_DELAY_MS
             ]  # fmt: skip
-            comp.add_weight(f"{sp.name}.ampa_weight", ampa)
+            local = not split or sim.owns(sp.head(0.5))
+            if local:  # ports exist on the rank that computes the spine's compartments
+                terms = calcium_influx_terms(sim, sp)
+                # (mA/cm2 * um2) = 1e-3 A * 1e-8 = 1e-11 A = 1e-2 nA; integral in nA*ms = pC
+                comp.add_integral(f"{sp.name}.ca_charge", terms, "nA*ms", scale=1e-2)
+                comp.add_probe(f"{sp.name}.ca_conc", conc_terms, "mM")
+                comp.add_weight(f"{sp.name}.ampa_weight", ampa)
             inst = pathway.instance(sp.name, spine=sp.name)
             head_volume_um3 = math.pi * (sp.head.diam / 2.0) ** 2 * sp.head.L
             calcium = CalciumCoupling(
@@ -331,8 +339,10 @@ class Cosimulation:
                 charge_port=f"{sp.name}.ca_charge", concentration_port=f"{sp.name}.ca_conc",
                 head_volume_um3=head_volume_um3, pathway_volume_l=volume_l,
                 pump_vmax=self._pump, leak_vmax=self._leak, sample_span_ms=self._sample_span_ms,
+                local_electrical=local,
             )  # fmt: skip
-            weight = WeightCoupling(inst, comp, weight_port=f"{sp.name}.ampa_weight")
+            weight = WeightCoupling(inst, comp, weight_port=f"{sp.name}.ampa_weight",
+                                    local_electrical=local)  # fmt: skip
             sp.pathway, sp.calcium, sp.weight = inst, calcium, weight
             self.spines[sp.name] = sp
             inputs = list(self._conns.get(sp.name, {}).values())

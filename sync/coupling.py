@@ -116,6 +116,7 @@ class CalciumCoupling:
         pump_vmax: float | None = None,
         leak_vmax: float | None = None,
         sample_span_ms: float | None = None,
+        local_electrical: bool = True,
     ) -> None:
         if mode not in COUPLING_MODES:
             from biochem.errors import did_you_mean
@@ -128,7 +129,18 @@ class CalciumCoupling:
         self.electrical = electrical
         self.instance = instance
         where = f"spine {instance.spine!r} (instance {instance.name})"
-        # electrical side: a charge and a concentration
+        # electrical side: a charge and a concentration (checked on the rank that owns them)
+        self._charge_si = self._conc_si = 1.0
+        if local_electrical:
+            self._check_electrical(where, charge_port, concentration_port)
+        self.charge_port = charge_port
+        self.concentration_port = concentration_port
+        self._check_pathway(where, mode, instance, ca_in_port, pump_port, leak_port,
+                            head_volume_um3, pathway_volume_l, pump_vmax, leak_vmax,
+                            sample_span_ms)  # fmt: skip
+
+    def _check_electrical(self, where: str, charge_port: str, concentration_port: str) -> None:
+        electrical = self.electrical
         cp = electrical.port(charge_port)
         f, d = _dims(cp.unit, f"{where}: electrical port {charge_port!r}")
         if d != _CHARGE or cp.kind != "integral":
@@ -145,8 +157,10 @@ class CalciumCoupling:
                 f"(e.g. mM), it is in {kp.unit!r}"
             )
         self._conc_si = f
-        self.charge_port = charge_port
-        self.concentration_port = concentration_port
+
+    def _check_pathway(self, where, mode, instance, ca_in_port, pump_port, leak_port,
+                       head_volume_um3, pathway_volume_l, pump_vmax, leak_vmax,
+                       sample_span_ms) -> None:  # fmt: skip
         # pathway side: a flux of amount or of concentration
         ports = instance.ports()
         if mode == "influx":  # pump and leak are only set for the equilibration, when present
@@ -218,8 +232,13 @@ class CalciumCoupling:
 
     # -- protocol used by the synchroniser -----------------------------------------------
     def read_electrical(self) -> tuple[float, float]:
-        """(charge integral, concentration) now, from the electrical ports (owning rank only)."""
-        return (self.electrical.get(self.charge_port), self.electrical.get(self.concentration_port))
+        """(charge [C], concentration [mol/m3 = mM]) now, from the electrical ports.
+
+        Only the rank that owns the spine's compartments can read them; the
+        values are in SI so that any rank can use them.
+        """
+        return (self.electrical.get(self.charge_port) * self._charge_si,
+                self.electrical.get(self.concentration_port) * self._conc_si)  # fmt: skip
 
     def start(self, values: tuple[float, float] | None = None) -> None:
         """Coupling begins now: the charge and concentration seen so far are the origin.
@@ -248,11 +267,11 @@ class CalciumCoupling:
         ``values`` as in :meth:`start`.
         """
         q, c = values or self.read_electrical()
-        entered = charge_to_mol((q - self._last_charge) * self._charge_si)
+        entered = charge_to_mol(q - self._last_charge)
         self._last_charge = q
         self.entered_mol += entered
         base = self._last_conc if base_conc is None else base_conc
-        dc = (c - base) * self._conc_si  # mol/m3, the same as mM
+        dc = c - base  # mol/m3, the same as mM
         self._last_conc = c
         if self.mode == "influx":
             n = entered
@@ -289,7 +308,8 @@ class WeightCoupling:
         Pathway port read (AMPAR_P).
     """
 
-    def __init__(self, instance, electrical, *, weight_port: str, read_port: str = "AMPAR_P"):
+    def __init__(self, instance, electrical, *, weight_port: str, read_port: str = "AMPAR_P",
+                 local_electrical: bool = True):  # fmt: skip
         where = f"spine {instance.spine!r} (instance {instance.name})"
         ports = instance.ports()
         if read_port not in ports:
@@ -299,8 +319,7 @@ class WeightCoupling:
                 f"{where}: the pathway has no port {read_port!r}{did_you_mean(read_port, ports)}"
                 "; the weight needs a read-out such as AMPAR_P"
             )
-        wp = electrical.port(weight_port)
-        if wp.kind != "weight":
+        if local_electrical and electrical.port(weight_port).kind != "weight":
             raise CouplingError(f"{where}: electrical port {weight_port!r} is not a weight")
         self.instance = instance
         self.electrical = electrical

@@ -254,7 +254,7 @@ def split_order(parent, a, b, ncell, centres, is_trunk, key):
         nbrs[c].append(p)
         nbrs[p].append(c)
     new_par_old = np.full(n, -1, dtype=np.int64)
-    seen = set(int(c) for c in centres)
+    seen = {int(c) for c in centres}
     queue = deque(int(c) for c in centres)
     while queue:
         u = queue.popleft()

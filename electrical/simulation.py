@@ -898,6 +898,7 @@ class Simulation:
                 "F": [x.copy() for x in self._F],
                 "conn_weight": self._conn_weight.copy(),
                 "events": list(self._events),
+                "remote_events": list(self._remote_events),
                 "acc_out": self._acc_out.copy(),
                 "acc_taken": [i._taken for i in self._integrals],
                 "n_nodes": self.tree.n,
@@ -920,6 +921,7 @@ class Simulation:
             a[:] = b
         self._conn_weight = st["conn_weight"].copy()
         self._events = list(st["events"])
+        self._remote_events = list(st.get("remote_events", []))
         if len(st["acc_taken"]) != len(self._integrals):
             raise SimulationError(
                 f"restore_state: the saved state has {len(st['acc_taken'])} integrals, this "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from electrical import IClamp
+from electrical import Cell, IClamp, Simulation
 from electrical.errors import UnknownVariableError
 from multiscale.distribute import world
 from multiscale.msn import build_msn
@@ -57,7 +57,7 @@ def _spike_steps(v: np.ndarray) -> list[int]:
 
 @pytest.mark.parametrize("mode", ["two", "onebranch"])
 def test_split_equals_serial(mode):
-    msn, sim, traces, _ = _run(mode, comm)
+    _, sim, traces, _ = _run(mode, comm)
     assert sim.split and sim.nranks == comm.Get_size()
     gathered = [sim.gather_trace(tr, root=0) for tr in traces]
     problem = None
@@ -115,3 +115,39 @@ def test_remote_calls_validate_names_on_every_rank():
     if sim.owns(head):
         assert sim._F[sim._resolve("caltrack.DCa", head)[0]][sim._resolve("caltrack.DCa",
                                                                           head)[1]] == 0.3
+
+
+def _small_cell(k: int):
+    cell = Cell(f"c{k}")
+    soma = cell.section("soma", L=20, diam=20)
+    soma.insert("hh")
+    dend = cell.section("dend", L=200, diam=1, nseg=9, parent=soma(1))
+    dend.insert("pas", g=1e-4)
+    cell.place(dend(1), IClamp(delay=1.0 + k, dur=2.0, amp=0.3 + 0.1 * k))
+    return cell
+
+
+def test_whole_cells_are_dealt_out_and_equal_serial():
+    """More cells than ranks: each cell on one rank, no coupling, serial numbers."""
+    ncells = comm.Get_size() + 1
+    cells = [_small_cell(k) for k in range(ncells)]
+    sim = Simulation(cells, comm=comm)
+    assert sim.partition.mode == "cells" and not sim.split
+    traces = [sim.record("v", c["soma"](0.5)) for c in cells]
+    sim.initialize(-65.0)
+    sim.advance(10.0)
+    gathered = [sim.gather_trace(tr) for tr in traces]
+    problem = None
+    if comm.Get_rank() == 0:
+        ref_cells = [_small_cell(k) for k in range(ncells)]
+        ref = Simulation(ref_cells)
+        ref_tr = [ref.record("v", c["soma"](0.5)) for c in ref_cells]
+        ref.initialize(-65.0)
+        ref.advance(10.0)
+        try:
+            for got, want in zip(gathered, ref_tr):
+                np.testing.assert_array_equal(got.values, want.values)
+        except AssertionError as exc:
+            problem = str(exc)
+    problem = comm.bcast(problem, root=0)
+    assert problem is None, problem

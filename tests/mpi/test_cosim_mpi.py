@@ -27,16 +27,17 @@ pytestmark = [
 WEIGHT_RTOL = 1e-9
 
 
-def _run(comm_or_none, pathway):
-    cs = Cosimulation(MSN("two"), pathway=pathway, biochemical=[1, 2], coupling="influx",
-                      scheduler=EventDriven(10.0, 1.0), comm=comm_or_none)  # fmt: skip
-    cs.stimulate(1, [110.0, 130.0, 150.0])
-    cs.stimulate(2, [120.0])
+def _run(comm_or_none, pathway, split=False, mode="two", spines=(1, 2)):
+    kw = {} if split else {"sim_kwargs": {"comm": None}}
+    cs = Cosimulation(MSN(mode), pathway=pathway, biochemical=list(spines), coupling="influx",
+                      scheduler=EventDriven(10.0, 1.0), comm=comm_or_none, **kw)  # fmt: skip
+    cs.stimulate(spines[0], [110.0, 130.0, 150.0])
+    cs.stimulate(spines[1], [120.0])
     cs.initialize()
     cs.advance_to(140.0)
     cs.advance_to(220.0)
     cs.finish()
-    return cs, {n: cs.weights(n) for n in (1, 2)}, cs.stats()
+    return cs, {n: cs.weights(n) for n in spines}, cs.stats()
 
 
 def test_distributed_pathways_equal_the_serial_run():
@@ -56,3 +57,21 @@ def test_distributed_pathways_equal_the_serial_run():
     # the electrical model (replicated on every rank) saw the same weights
     v = comm.bcast(cs.electrical.v, root=0)
     np.testing.assert_array_equal(cs.electrical.v, v)
+
+
+@pytest.mark.parametrize("mode,spines", [("two", (1, 2))])
+def test_split_cell_and_distributed_pathways_equal_the_serial_run(mode, spines):
+    """The cell split across the ranks (electrical._split) and the pathways distributed."""
+    pathway = Pathway.spine("timescales")
+    cs, dist, st = _run(comm, pathway, split=True, mode=mode, spines=spines)
+    _, serial, st1 = _run(None, pathway, mode=mode, spines=spines)
+    assert cs.electrical.nranks == comm.Get_size()
+    for n in spines:
+        t, w = dist[n]
+        t1, w1 = serial[n]
+        assert np.array_equal(t, t1)
+        np.testing.assert_allclose(w, w1, rtol=WEIGHT_RTOL, atol=0)
+    assert dist[spines[0]][1][-1] > 1.0
+    assert st["pathway_calls"] == st1["pathway_calls"]
+    assert st["exchanges"] == st1["exchanges"]
+    assert st["ca_entered_mol"] == pytest.approx(st1["ca_entered_mol"], rel=WEIGHT_RTOL)

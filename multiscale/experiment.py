@@ -271,7 +271,7 @@ class SchedulerSpec:
     calcium_rest_tolerance: float | None = _f(
         None, kind="float", unit="1", gt=0.0,
         doc="event-driven only: a spine whose head calcium is away from rest by more than "
-        "this fraction joins the exchanges of a window (default 0.05)",
+        "this fraction joins the exchanges of a window (default 0.5)",
     )  # fmt: skip
 
 

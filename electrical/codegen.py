@@ -405,11 +405,14 @@ def _gen_source(lay: Layout) -> str:
             w("        for j in range(idx.size):")
             w("            i = idx[j]")
             w("            vv = v[i]")
-            w(f"            c1 = _m{bi}_current({args(e, bi, 'current', 'vv + 0.001')})")
+            if cls.current_depends_on_v:
+                w(f"            c1 = _m{bi}_current({args(e, bi, 'current', 'vv + 0.001')})")
             w(f"            c0 = _m{bi}_current({args(e, bi, 'current', 'vv')})")
-            w("            i1 = 0.0" + "".join(f" + c1[{q}]" for q in range(len(curs))))
+            if cls.current_depends_on_v:
+                w("            i1 = 0.0" + "".join(f" + c1[{q}]" for q in range(len(curs))))
             w("            i0 = 0.0" + "".join(f" + c0[{q}]" for q in range(len(curs))))
-            w("            gg = (i1 - i0) / 0.001")
+            if cls.current_depends_on_v:
+                w("            gg = (i1 - i0) / 0.001")
             # Per-mechanism currents and ion currents nobody reads are stored only
             # when recorded (keep_currents); ion currents a mechanism reads always.
             w("            if keep_currents:")
@@ -432,17 +435,20 @@ def _gen_source(lay: Layout) -> str:
                         ion_sum(ion, f"c0[{q}] * fac")
                 if getattr(cls, "electrode", False):
                     w("            rhs[i] += i0 * fac")
-                    w("            d[i] -= gg * fac")
+                    if cls.current_depends_on_v:
+                        w("            d[i] -= gg * fac")
                 else:
                     w("            rhs[i] -= i0 * fac")
-                    w("            d[i] += gg * fac")
+                    if cls.current_depends_on_v:
+                        w("            d[i] += gg * fac")
             else:
                 for q, c in enumerate(curs):
                     ion = cls.currents[c]
                     if ion is not None:
                         ion_sum(ion, f"c0[{q}]")
                 w("            rhs[i] -= i0")
-                w("            d[i] += gg")
+                if cls.current_depends_on_v:
+                    w("            d[i] += gg")
         # integrals: the values this step's currents were computed with (t_n + dt/2)
         w("        for r in range(nacc):")
         w("            aid = acc_aid[r]")

@@ -250,6 +250,10 @@ class Mechanism:
     advance_block: ClassVar[Callable | None] = None
     #: scratch values per instance that ``advance_block`` needs
     block_work: ClassVar[int] = 0
+    #: False when the ``current`` kernel does not depend on v (e.g. a pump current of
+    #: stored states): the engine then evaluates it once per step and adds no di/dv,
+    #: which is exactly what the numerical derivative would give (i(v+dv) - i(v) = 0)
+    current_depends_on_v: ClassVar[bool] = True
     #: relative cost of one instance per step (1: a typical channel), used to balance
     #: the load of MPI ranks (:mod:`electrical._split`)
     cost: ClassVar[float] = 1.0

@@ -362,6 +362,7 @@ def radial_block(nodes, c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3, pump
         i = nodes[j]
         wica[j] = ica[i]
         wcao[j] = co[i]
+    active = 0  # instances still iterating
     for j in range(m):  # iteration 1, from the old state
         p = pump[j] * PUMP_SCALE
         r = _newton(
@@ -388,11 +389,13 @@ def radial_block(nodes, c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3, pump
         x13[j] = r[13]
         err[j] = r[14]
         flag[j] = 0.0
+        active += not (r[14] <= NEWTON_TOL)
     it = 1
-    while it < min(_VECTOR_PASSES, MAX_NEWTON - 1):
-        active = 0
-        for j in range(m):
-            active += not (err[j] <= NEWTON_TOL)
+    while active > 0 and it < min(_VECTOR_PASSES, MAX_NEWTON - 1):
+        if it > 1:
+            active = 0
+            for j in range(m):
+                active += not (err[j] <= NEWTON_TOL)
         if active == 0 or active < _VECTOR_PASS_FRACTION * m:
             break
         it += 1
@@ -421,7 +424,7 @@ def radial_block(nodes, c0, c1, c2, c3, cb0, cb1, cb2, cb3, b0, b1, b2, b3, pump
             x12[j] = r[12] if go else x12[j]
             x13[j] = r[13] if go else x13[j]
             err[j] = r[14] if go else 0.0
-    for j in range(m):  # the few still iterating: one by one, to NEURON's exits
+    for j in range(m if active > 0 else 0):  # the few still iterating: one by one
         if err[j] <= NEWTON_TOL:
             continue
         x, ipmp, cai, _, converged = _iterate(
@@ -616,6 +619,7 @@ class CaTrack(DensityMechanism):
     advance = staticmethod(_catrack_advance)
     advance_block = staticmethod(_catrack_advance_block)
     block_work = BLOCK_WORK
+    current_depends_on_v = False  # the pump current of the last step
 
 
 @register
@@ -636,3 +640,4 @@ class CalTrack(DensityMechanism):
     advance = staticmethod(_caltrack_advance)
     advance_block = staticmethod(_caltrack_advance_block)
     block_work = BLOCK_WORK
+    current_depends_on_v = False  # the pump current of the last step

@@ -32,6 +32,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
+import numpy as np
+
 from biochem import Pathway
 from biochem.units import parse_unit
 from electrical import Connection, events
@@ -229,7 +231,10 @@ class Cosimulation:
                 raise ModelError(f"synapse {syn!r}: a spine has 'ampa' and 'nmda'")
             conn = self._connection(sp, syn, delay_ms)
             self.electrical.add_events(conn, times)
-        if self.sync is not None:
+        if self.sync is not None:  # after initialize: the new inputs join the plan
+            for lk in self.sync.links:
+                if lk.name == sp.name:
+                    lk.inputs = list(self._conns[sp.name].values())
             self.sync.refresh_inputs()
 
     def stimulate_timescales(self, spine: int | str | Spine, stimuli: Iterable[Mapping],
@@ -272,10 +277,7 @@ class Cosimulation:
                     f"record_species: {name} is not biochemical; biochemical spines: "
                     f"{sorted(links)}"
                 )
-            made = self.sync.add_trace(links[name], tr.names, every_ms)
-            links[name].traces.remove(made)
-            tr.every_ticks, tr.next_tick = made.every_ticks, made.next_tick
-            links[name].traces.append(tr)
+            self.sync.add_trace(links[name], tr, every_ms)
         self._pending_traces = []
 
     # ------------------------------------------------------------------ building
@@ -357,9 +359,6 @@ class Cosimulation:
             self._build()
         self.sync.equilibrate(self.equilibrate_biochem_s)
         self._attach_traces()
-        # inputs must exist before the start so that equilibration errors show now
-        for lk in self.sync.links:
-            lk.inputs = list(self._conns.get(lk.name, {}).values())
         self.sync.initialize()
         self.sync.refresh_inputs()
 
@@ -402,8 +401,6 @@ class Cosimulation:
 
     def weights(self, spine: int | str | Spine):
         """(t_ms, weight) arrays: the AMPA weight of a biochemical spine at each exchange."""
-        import numpy as np
-
         lk = self._link(spine)
         if not lk.local_bio:
             if self._collected is None:

@@ -447,14 +447,15 @@ class Synchronizer:
         return self.comm.bcast(merged, root=0)
 
     # ------------------------------------------------------------------ records
-    def add_trace(self, link: Link, names, every_ms: float) -> SpeciesTrace:
+    def add_trace(self, link: Link, trace: SpeciesTrace, every_ms: float) -> SpeciesTrace:
+        """Sample ``trace.names`` of ``link``'s pathway every ``every_ms`` from the coupling start."""
         every = self.clock.ticks(every_ms, "every_ms")
         if every < 1:
             raise SchedulerError(f"every_ms = {every_ms} is shorter than one step")
-        tr = SpeciesTrace(link.name, tuple(names), every, next_tick=self.start)
-        link.instance.values(tr.names)  # raises now for an unknown name
-        link.traces.append(tr)
-        return tr
+        link.instance.values(trace.names)  # raises now for an unknown name
+        trace.every_ticks, trace.next_tick = every, self.start
+        link.traces.append(trace)
+        return trace
 
     def stats(self) -> dict:
         """What the synchroniser did: exchanges, pathway calls, wall time per component.

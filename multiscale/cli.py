@@ -16,6 +16,12 @@
 Exit codes: 0 done, 1 failed run, 2 bad input (usage, experiment file, values).
 Messages are one line each and never a traceback (``--debug`` shows one for
 an internal error).
+
+Under ``mpiexec -n N multiscale run ...`` every rank runs the same command.  Bad
+input is found identically on every rank: rank 0 prints it and every rank exits
+with 2.  A failure on one rank during the run is printed by that rank, prefixed
+``rank R of N:``, and ends the whole job (``MPI_Abort``) instead of leaving the
+other ranks waiting; rank 0's file keeps everything up to its last flush.
 """
 
 from __future__ import annotations
@@ -127,14 +133,15 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_experiment(args: argparse.Namespace, prog: str):
+def _load_experiment(args: argparse.Namespace, prog: str, show: bool = True):
     from .experiment import ExperimentError, apply_quick, load
 
     try:
         exp = load(args.experiment, args.set or ())
     except ExperimentError as exc:
-        for p in exc.problems:
-            print(str(p), file=sys.stderr)
+        if show:
+            for p in exc.problems:
+                print(str(p), file=sys.stderr)
         return None
     return apply_quick(exp) if getattr(args, "quick", False) else exp
 
@@ -164,30 +171,51 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _abort(comm, prog: str, message: str) -> int:
+    """This rank failed alone: say so, then end every rank of the job (exit code 1)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    print(f"{prog}: rank {rank} of {size}: {message}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    comm.Abort(1)  # does not return under MPI
+    return 1
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from .distribute import world
     from .runner import BuildError, RunError, run
 
     prog = "multiscale run"
-    exp = _load_experiment(args, prog)
-    if exp is None:
-        return 2
     comm = world()
     root = comm.Get_rank() == 0
+    mpi = comm.Get_size() > 1
+    exp = _load_experiment(args, prog, show=root)  # the same file: the same problems on every rank
+    if exp is None:
+        return 2
     try:
         res = run(exp, args.output, resume=args.resume, quiet=args.quiet, comm=comm,
                   command=" ".join(["multiscale", *sys.argv[1:]]) if args.argv is None
                   else " ".join(["multiscale", *args.argv]))  # fmt: skip
-    except BuildError as exc:
+    except BuildError as exc:  # raised on every rank alike
         if root:
             print(" ".join(str(exc).split()), file=sys.stderr)
         return 2
     except RunError as exc:
+        msg = " ".join(str(exc).split())
+        if mpi and not exc.everywhere:  # the other ranks wait for this one in a collective
+            return _abort(comm, prog, msg)
         if root:
-            print(f"{prog}: {' '.join(str(exc).split())}", file=sys.stderr)
+            print(f"{prog}: {msg}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - no tracebacks for users
-        return _internal(prog, exc, args.debug) if root else 1
+        if mpi:
+            if args.debug:
+                import traceback
+
+                traceback.print_exception(exc)
+            return _abort(comm, prog, f"internal error: {type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())} (please report it; --debug shows "
+                          "the traceback)")  # fmt: skip
+        return _internal(prog, exc, args.debug)
     if root and not args.quiet:
         ex = res.stats.get("exchanges", {}) if res.stats else {}
         n_ex = sum(ex.values()) if isinstance(ex, dict) else 0

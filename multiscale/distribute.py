@@ -6,9 +6,14 @@ the stand-in for runs without MPI (rank 0 of 1).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-__all__ = ["SerialComm", "world", "mpi_library_version"]
+__all__ = ["SerialComm", "barrier", "mpi_library_version", "world"]
+
+#: How often a rank waiting in :func:`barrier` looks whether the others arrived [s]
+#: (short against a chunk of a run, long enough to leave the core to the rank that works).
+BARRIER_POLL_S = 0.005
 
 
 class SerialComm:
@@ -17,10 +22,10 @@ class SerialComm:
     rank = 0
     size = 1
 
-    def Get_rank(self) -> int:  # noqa: N802 - mpi4py names
+    def Get_rank(self) -> int:
         return 0
 
-    def Get_size(self) -> int:  # noqa: N802
+    def Get_size(self) -> int:
         return 1
 
     def bcast(self, obj: Any, root: int = 0) -> Any:
@@ -32,10 +37,16 @@ class SerialComm:
     def gather(self, obj: Any, root: int = 0) -> list:
         return [obj]
 
-    def Barrier(self) -> None:  # noqa: N802
+    def allgather(self, obj: Any) -> list:
+        return [obj]
+
+    def scatter(self, objs: list, root: int = 0) -> Any:
+        return objs[0]
+
+    def Barrier(self) -> None:
         return None
 
-    def Abort(self, code: int = 1) -> None:  # noqa: N802
+    def Abort(self, code: int = 1) -> None:
         raise SystemExit(code)
 
 
@@ -46,6 +57,22 @@ def world():
     except ImportError:
         return SerialComm()
     return MPI.COMM_WORLD
+
+
+def barrier(comm, poll_s: float = BARRIER_POLL_S) -> None:
+    """Wait until every rank of ``comm`` arrives here, sleeping while waiting.
+
+    MPICH's blocking ``Barrier`` spins a core at 100 %; while rank 0 writes the
+    file (or runs something alone) the waiting ranks would take the cores it
+    needs.  A non-blocking barrier polled every ``poll_s`` [s] leaves them free.
+    """
+    ibarrier = getattr(comm, "Ibarrier", None)
+    if ibarrier is None:
+        comm.Barrier()
+        return
+    request = ibarrier()
+    while not request.Test():
+        time.sleep(poll_s)
 
 
 def mpi_library_version() -> str:

@@ -37,7 +37,7 @@ import pickle
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -221,7 +221,7 @@ class ResultsWriter:
         self.f.flush()
         self.f.close()
 
-    def __enter__(self) -> ResultsWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -299,7 +299,7 @@ class Results:
     def close(self) -> None:
         self.f.close()
 
-    def __enter__(self) -> Results:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,8 +11,21 @@ restores the checkpoint, cuts the file back to what it held at that checkpoint
 and continues: the final file equals that of an uninterrupted run (splitting a
 run into chunks changes nothing, DESIGN.md 9).
 
+Under MPI (``comm`` of several ranks, ``mpiexec -n N multiscale run``) every
+rank builds the same experiment; the :class:`~multiscale.cosim.Cosimulation`
+splits the cell across the ranks and distributes the spines' pathways.  After
+every chunk the new samples travel to rank 0 (one gather: each recording from
+the rank that fills it), and rank 0 alone writes the file, which equals the
+serial run's.  Checkpoints hold one state per rank, so ``--resume`` needs the
+same number of ranks.
+
 Errors: :class:`BuildError` (bad input found while building: exit 2 in the CLI)
-and :class:`RunError` (the run failed or was interrupted: exit 1).
+and :class:`RunError` (the run failed or was interrupted: exit 1).  Under MPI a
+:class:`BuildError`, and a :class:`RunError` with ``everywhere`` set, is raised
+identically on every rank (found before the run, or agreed on in a collective);
+any other failure happens on one rank while the others wait in a collective,
+so the caller must end the job (the CLI prints the message with the rank and
+calls ``comm.Abort``).
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ import dataclasses
 import datetime as _dt
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -33,6 +47,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from .distribute import barrier
 from .experiment import Experiment
 from .output import (
     DIMENSIONLESS,
@@ -47,6 +62,11 @@ from .progress import Progress
 
 __all__ = ["BuildError", "RunError", "RunResult", "build", "default_output", "run"]
 
+#: Test-only fault injection: ``"RANK:T_MS"`` makes rank RANK raise an error once it has
+#: advanced to the first chunk end at or after T_MS, as a failing pathway would
+#: (tests/mpi/test_runner_mpi.py: one failing rank must end the whole MPI job).
+FAIL_AT_ENV = "MULTISCALE_TEST_FAIL_AT"
+
 #: Distributions whose versions go into the file (read from the installed metadata).
 _DISTRIBUTIONS = ("multiscale-neuro", "numpy", "scipy", "numba", "h5py", "libroadrunner",
                   "python-libsbml", "antimony", "tellurium", "mpi4py")  # fmt: skip
@@ -57,11 +77,16 @@ class BuildError(ValueError):
 
 
 class RunError(RuntimeError):
-    """The run failed or was interrupted; the file keeps what was flushed."""
+    """The run failed or was interrupted; the file keeps what was flushed.
 
-    def __init__(self, message: str, t_done_ms: float | None = None):
+    ``everywhere`` is True when every rank of an MPI run raised the same error
+    (nothing waits for another rank); otherwise only this rank failed.
+    """
+
+    def __init__(self, message: str, t_done_ms: float | None = None, everywhere: bool = False):
         super().__init__(message)
         self.t_done_ms = t_done_ms
+        self.everywhere = everywhere
 
 
 @dataclass
@@ -168,8 +193,13 @@ def _species_units(pathway, names) -> list[tuple[str, str, str]]:
     return [(n, DIMENSIONLESS if u in ("", "dimensionless") else u, q) for n, u, q in out]
 
 
-def build(exp: Experiment) -> Built:
-    """Build the model, pathway, co-simulation, stimuli and recordings of an experiment."""
+def build(exp: Experiment, comm: Any = None) -> Built:
+    """Build the model, pathway, co-simulation, stimuli and recordings of an experiment.
+
+    ``comm`` (several ranks) distributes the co-simulation; every rank must call
+    this with the same experiment.  Bad input raises the same :class:`BuildError`
+    on every rank, before any communication that depends on it.
+    """
     from electrical import IClamp
     from sync import EventDriven, FixedInterval
 
@@ -203,7 +233,7 @@ def build(exp: Experiment) -> Built:
             equilibrate_ms=sim.equilibrate_ms, equilibrate_biochem_s=sim.equilibrate_biochem_s,
             ca_pump_vmax=cp.ca_pump_vmax_M_per_s if pathway is not None else None,
             ca_leak_vmax=cp.ca_leak_vmax_M_per_s if pathway is not None else None,
-            sample_span_ms=cp.sample_span_ms,
+            sample_span_ms=cp.sample_span_ms, comm=comm,
         )  # fmt: skip
     inputs = exp.input_events()
     with _stage(exp, "stimuli"):
@@ -257,7 +287,8 @@ def _git_sha() -> str:
         return "unknown"
     try:
         res = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty",
-                              "--abbrev=40"], capture_output=True, text=True, timeout=10)  # fmt: skip
+                              "--abbrev=40"], check=False, capture_output=True, text=True,
+                             timeout=10)  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return res.stdout.strip() or "unknown"
@@ -348,49 +379,97 @@ def _create_layout(w: ResultsWriter, b: Built, comm_size: int, command: str) -> 
 
 
 class _Streams:
-    """What is new in each recording since the previous write."""
+    """What is new in each recording since the previous write, gathered to rank 0.
 
-    def __init__(self, b: Built):
+    Under MPI each recording is filled on one rank: an electrical trace on the rank
+    that computes its location (``trace.owner``; the replicated trunk counts as
+    rank 0's), a spine's weights and species on the rank that integrates its
+    pathway.  :meth:`collect` is collective (one gather); only rank 0 writes.
+    """
+
+    def __init__(self, b: Built, comm: Any):
         self.b = b
+        self.comm = comm
+        self.rank, self.size = comm.Get_rank(), comm.Get_size()
         self.consumed: dict[str, int] = {}
+        cs = b.cs
+        self._bio_here = {lk.name: lk.local_bio for lk in cs.sync.links} if cs.sync else {}
 
-    def sources(self) -> Iterator[tuple[str, Callable[[], tuple[np.ndarray, ...]]]]:
+    def _pathway_here(self, n: int) -> bool:
+        return self._bio_here[self.b.msn.spine(n).name]
+
+    def sources(self) -> Iterator[tuple[str, bool, Callable[[], tuple[np.ndarray, ...]]]]:
+        """(dataset, filled on this rank?, getter of (t, values)) of every recording."""
         b = self.b
         for group, var, tr in b.traces:
-            yield f"electrical/{group}/{var}", (lambda tr=tr: (tr.t_ms, tr.values))
+            here = bool(tr.local) and tr.owner == self.rank
+            yield f"electrical/{group}/{var}", here, (lambda tr=tr: (tr.t_ms, tr.values))
         for n in b.biochemical:
-            yield f"spines/spine{n}/weight", (lambda n=n: b.cs.weights(n))
+            yield (f"spines/spine{n}/weight", self._pathway_here(n),
+                   (lambda n=n: b.cs.weights(n)))  # fmt: skip
         for n, (tr, _) in b.species.items():
-            yield f"spines/spine{n}/species", (lambda tr=tr: (tr.t_ms, tr.values))
+            yield (f"spines/spine{n}/species", self._pathway_here(n),
+                   (lambda tr=tr: (tr.t_ms, tr.values)))  # fmt: skip
 
     def skip_existing(self) -> None:
         """After a restore: what the sources hold already is in the file (or was cut)."""
-        for name, get in self.sources():
-            self.consumed[name] = len(get()[0])
+        for name, here, get in self.sources():
+            if here:
+                self.consumed[name] = len(get()[0])
 
-    def write(self, w: ResultsWriter | None) -> None:
-        b = self.b
-        t_written = False
-        for name, get in self.sources():
+    def collect(self) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+        """The new samples of every recording, on rank 0 (None elsewhere).  Collective."""
+        new = {}
+        for name, here, get in self.sources():
+            if not here:
+                continue
             t, v = get()
             k = self.consumed.get(name, 0)
             self.consumed[name] = len(t)
-            if w is None or len(t) == k:
+            if len(t) > k:
+                new[name] = (np.asarray(t[k:]), np.asarray(v[k:]))
+        if self.size == 1:
+            return new
+        parts = self.comm.gather(new, root=0)
+        if parts is None:
+            return None
+        merged: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for part in parts:
+            merged.update(part)
+        return merged
+
+    def write(self, w: ResultsWriter, new: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Append what :meth:`collect` returned (rank 0)."""
+        t_written = False
+        for name, _, _ in self.sources():
+            if name not in new:
                 continue
+            t, v = new[name]
             if name.startswith("electrical/"):
-                if not t_written:
-                    w.append("electrical/t_ms", t[k:])
+                if not t_written:  # every electrical trace has the same sample times
+                    w.append("electrical/t_ms", t)
                     t_written = True
-                w.append(name, v[k:])
+                w.append(name, v)
             elif name.endswith("/weight"):
-                w.append(name + "_t_ms", t[k:])
-                w.append(name, v[k:])
+                w.append(name + "_t_ms", t)
+                w.append(name, v)
             else:
                 g = name.rsplit("/", 1)[0]
-                w.append(f"{g}/t_ms", t[k:])
+                w.append(f"{g}/t_ms", t)
                 n = int(g.rsplit("spine", 1)[1])
-                for j, (ds, _, _) in enumerate(b.species[n][1]):
-                    w.append(f"{g}/species/{ds}", v[k:, j])
+                for j, (ds, _, _) in enumerate(self.b.species[n][1]):
+                    w.append(f"{g}/species/{ds}", v[:, j])
+
+
+def _global_stats(cs: Any, comm: Any) -> dict:
+    """``cs.stats()`` (collective: counts are totals), plus every rank's wall times on rank 0."""
+    stats = cs.stats()
+    if comm.Get_size() > 1:
+        walls = comm.gather(stats.get("wall_s", {}), root=0)
+        if walls is not None:
+            stats["rank_wall_s"] = {f"rank{r}.{k}": float(v) for r, wall in enumerate(walls)
+                                    for k, v in wall.items()}  # fmt: skip
+    return stats
 
 
 def _write_stats(w: ResultsWriter, stats: dict) -> None:
@@ -427,9 +506,9 @@ def _chunk_ends(t_from: float, exp: Experiment) -> list[tuple[float, bool]]:
     return ends
 
 
-def _exchanges(stats: dict) -> int:
-    ex = stats.get("exchanges", {})
-    return int(sum(ex.values())) if isinstance(ex, dict) else 0
+def _exchanges_so_far(cs: Any) -> int:
+    """Pathway exchanges of every spine so far (each rank counts every spine's)."""
+    return int(sum(lk.exchanges for lk in cs.sync.links)) if cs.sync is not None else 0
 
 
 # ----------------------------------------------------------------------------- running
@@ -455,12 +534,14 @@ def run(
     out : path, optional
         The HDF5 file (default :func:`default_output`).
     resume : bool
-        Continue from the checkpoint beside ``out``.
+        Continue from the checkpoint beside ``out`` (with as many ranks as the
+        run that wrote it).
     quiet : bool
         No progress bar.
     comm : communicator, optional
-        MPI communicator (default :func:`multiscale.distribute.world`); only rank 0
-        writes and shows progress.
+        MPI communicator (default :func:`multiscale.distribute.world`).  Every
+        rank calls ``run`` with the same arguments; the co-simulation is
+        distributed over the ranks, and only rank 0 writes and shows progress.
     stream : file, optional
         Where progress goes (default stderr).
     command : str
@@ -472,9 +553,11 @@ def run(
     Raises
     ------
     BuildError
-        The experiment cannot be built (bad input).
+        The experiment cannot be built (bad input); on every rank.
     RunError
-        The run failed, was interrupted, or cannot be resumed.
+        The run failed, was interrupted, or cannot be resumed.  Unless
+        ``everywhere`` is set, only this rank failed and the others wait for it
+        in a collective: end the job (``comm.Abort``).
     """
     from .distribute import world
 
@@ -484,87 +567,112 @@ def run(
     path = Path(out) if out is not None else default_output(exp)
     ckpt_path = checkpoint_path(path)
     stream = sys.stderr if stream is None else stream
-    ckpt = None
+    fail_at = _fail_at(rank)
+    ckpt = None  # the checkpoint (rank 0: with every rank's state)
+    meta = None  # its time, on every rank
     if resume:
-        ckpt = _load_checkpoint(path, ckpt_path, exp) if root else None
-        ckpt = comm.bcast(ckpt, root=0)
-        if ckpt == "complete":
+        ckpt = _on_root(comm, lambda: _load_checkpoint(path, ckpt_path, exp, size))
+        meta = ckpt if size == 1 else comm.bcast(
+            ckpt if not isinstance(ckpt, dict) else {"t_ms": ckpt["t_ms"]}, root=0)  # fmt: skip
+        if meta == "complete":
             return RunResult(path, "complete", exp.simulation.t_stop_ms, 0.0, {})
-    b = build(exp)
+    b = _everywhere(comm, lambda: build(exp, comm))
     cs = b.cs
     wall0 = time.monotonic()
-    with _stage(exp, "stimuli"):
-        cs.initialize()
-    streams = _Streams(b)
-    writer = None
+
+    def initialize() -> None:
+        with _stage(exp, "stimuli"):
+            cs.initialize()
+
+    _everywhere(comm, initialize)
+    streams = _Streams(b, comm)
     t_from = 0.0
-    if ckpt is not None:
-        cs.restore_state(ckpt["blobs"][rank if len(ckpt["blobs"]) > 1 else 0])
-        t_from = float(ckpt["t_ms"])
+    if meta is not None:
+        blob = comm.scatter(ckpt["blobs"] if root else None, root=0)
+        _everywhere(comm, lambda: _restore(cs, blob, ckpt_path))
+        t_from = float(meta["t_ms"])
         streams.skip_existing()
-    if root:
+        first = None
+    else:
+        first = streams.collect()  # the samples at t = 0
+
+    def open_file() -> ResultsWriter:
         try:
-            if ckpt is not None:
-                writer = ResultsWriter(path, "r+")
-                writer.truncate(ckpt["lengths"])
-                writer.flush(status="running", t_done_ms=t_from, resumed_from_ms=t_from)
+            if meta is not None:
+                w = ResultsWriter(path, "r+")
+                w.truncate(ckpt["lengths"])
+                w.flush(status="running", t_done_ms=t_from, resumed_from_ms=t_from)
             else:
                 ckpt_path.unlink(missing_ok=True)
-                writer = ResultsWriter(path, "w")
-                _create_layout(writer, b, size, command)
-                streams.write(writer)  # the samples at t = 0
-                writer.flush()
+                w = ResultsWriter(path, "w")
+                _create_layout(w, b, size, command)
+                streams.write(w, first)
+                w.flush()
         except (ResultsError, OSError) as exc:
             raise RunError(f"{path}: {exc}") from None
-    else:
-        if ckpt is None:
-            streams.write(None)
+        return w
+
+    writer = _on_root(comm, open_file)
     progress = Progress(t_from, exp.simulation.t_stop_ms, stream=stream,
                         enabled=root and not quiet)  # fmt: skip
-    t_done = t_from
+    t_done = t_from  # the file holds everything up to here (flushed; on every rank)
     status = "running"
+    stats: dict = {}
     try:
         for t_end, do_ckpt in _chunk_ends(t_from, exp):
             cs.advance_to(t_end)
-            t_done = t_end
+            if fail_at is not None and t_end >= fail_at:
+                raise RuntimeError(f"failure injected by {FAIL_AT_ENV}="
+                                   f"{os.environ[FAIL_AT_ENV]!r} (a test of the MPI abort)")  # fmt: skip
             last = t_end >= exp.simulation.t_stop_ms
+            stopping = stop_after_ms is not None and t_end >= stop_after_ms and not last
             if last:
                 cs.finish()
-            streams.write(writer)
-            stats = cs.stats()
+            new = streams.collect()
+            # Under MPI the statistics gather every rank's weight and species histories
+            # (sync.Synchronizer.stats -> collect): too costly after every chunk
+            refresh = size == 1 or last or do_ckpt or stopping
+            if refresh:
+                stats = _global_stats(cs, comm)
+            blobs = comm.gather(cs.save_state(), root=0) if do_ckpt else None
             if writer is not None:
-                _write_stats(writer, stats)
-                writer.flush(t_done_ms=t_done, wall_s=time.monotonic() - wall0)
-            if do_ckpt:
-                blobs = comm.gather(cs.save_state(), root=0)
-                if root:
-                    write_checkpoint(ckpt_path, {"t_ms": t_end, "blobs": blobs,
+                streams.write(writer, new)
+                if refresh:
+                    _write_stats(writer, stats)
+                writer.flush(t_done_ms=t_end, wall_s=time.monotonic() - wall0)
+                if do_ckpt:
+                    write_checkpoint(ckpt_path, {"t_ms": t_end, "blobs": blobs, "ranks": size,
                                                  "lengths": writer.lengths(),
                                                  "digest": exp.digest()})  # fmt: skip
-            progress.update(t_end, _exchanges(stats))
-            if stop_after_ms is not None and t_end >= stop_after_ms and not last:
+            if size > 1:
+                barrier(comm)  # no rank goes on (and may fail) while rank 0 writes
+            t_done = t_end
+            progress.update(t_end, _exchanges_so_far(cs))
+            if stopping:
                 progress.close()
                 if writer is not None:
                     writer.f.close()  # as if killed: status stays 'running'
                 return RunResult(path, "running", t_done, time.monotonic() - wall0, stats,
-                                 t_from if ckpt else None)  # fmt: skip
+                                 t_from if meta else None)  # fmt: skip
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"
-        raise RunError(_stopped_message(path, ckpt_path, "interrupted", t_done), t_done) from None
+        raise RunError(_stopped_message(path, ckpt_path, f"interrupted at t = {_t_now(cs):g} ms",
+                                        t_done, size), t_done) from None  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - a failed run is reported, not a traceback
         status = "failed"
         if writer is not None:
             writer.set_attrs(error=f"{type(exc).__name__}: {exc}")
         msg = " ".join(str(exc).split())
         raise RunError(
-            _stopped_message(path, ckpt_path, f"failed at t = {t_done:g} ms "
-                             f"({type(exc).__name__}: {msg})", t_done), t_done)  # fmt: skip
+            _stopped_message(path, ckpt_path, f"failed at t = {_t_now(cs):g} ms "
+                             f"({type(exc).__name__}: {msg})", t_done, size), t_done) from None  # fmt: skip
     finally:
         progress.close()
         if writer is not None and writer.f.id.valid:
             writer.close(status=status, t_done_ms=t_done, wall_s=time.monotonic() - wall0)
-    stats = cs.stats()
+    if not stats:  # no chunk was left to run
+        stats = _global_stats(cs, comm)
     if root and status == "complete":
         ckpt_path.unlink(missing_ok=True)
         if exp.output.plots:
@@ -572,21 +680,99 @@ def run(
 
             plot_results(path)
     return RunResult(path, status, t_done, time.monotonic() - wall0, stats,
-                     t_from if ckpt else None)  # fmt: skip
+                     t_from if meta else None)  # fmt: skip
 
 
-def _stopped_message(path: Path, ckpt_path: Path, what: str, t_done: float) -> str:
+def _everywhere(comm: Any, fn: Callable[[], Any]) -> Any:
+    """Call ``fn`` on every rank; a BuildError or RunError of any rank is raised on all.
+
+    Collective (one allgather after ``fn``): a rank whose input is bad does not
+    leave the others waiting.  The error of the lowest failing rank is raised.
+    """
+    err: BuildError | RunError | None = None
+    try:
+        value = fn()
+    except (BuildError, RunError) as exc:
+        err, value = exc, None
+    if comm.Get_size() == 1:
+        if isinstance(err, RunError):
+            err.everywhere = True
+        if err is not None:
+            raise err
+        return value
+    found = comm.allgather(None if err is None else (isinstance(err, BuildError), str(err)))
+    first = next((f for f in found if f is not None), None)
+    if first is None:
+        return value
+    is_build, msg = first
+    if is_build:
+        raise BuildError(msg) from None
+    raise RunError(msg, everywhere=True) from None
+
+
+def _on_root(comm: Any, fn: Callable[[], Any]) -> Any:
+    """Call ``fn`` on rank 0 only and return its value there (None elsewhere).
+
+    A :class:`RunError` of ``fn`` is raised on every rank (the message travels by
+    broadcast), so nobody waits for a rank 0 that gave up.
+    """
+    value, msg = None, None
+    if comm.Get_rank() == 0:
+        try:
+            value = fn()
+        except RunError as exc:
+            msg = str(exc)
+    if comm.Get_size() > 1:
+        msg = comm.bcast(msg, root=0)
+    if msg is not None:
+        raise RunError(msg, everywhere=True)
+    return value
+
+
+def _restore(cs: Any, blob: bytes, ckpt_path: Path) -> None:
+    try:
+        cs.restore_state(blob)
+    except Exception as exc:  # noqa: BLE001 - whatever is wrong, the checkpoint cannot be used
+        msg = " ".join(str(exc).split())
+        raise RunError(f"cannot resume from {ckpt_path}: {msg}; run again without --resume")
+
+
+def _fail_at(rank: int) -> float | None:
+    """T_MS of ``MULTISCALE_TEST_FAIL_AT="RANK:T_MS"`` when RANK is this rank (tests only)."""
+    spec = os.environ.get(FAIL_AT_ENV, "").strip()
+    if not spec:
+        return None
+    r, _, t = spec.partition(":")
+    try:
+        at_rank, t_ms = int(r), float(t)
+    except ValueError:
+        raise RunError(f"{FAIL_AT_ENV}={spec!r}: expected RANK:T_MS, e.g. 1:150 (a test "
+                       "setting; unset it for real runs)", everywhere=True) from None  # fmt: skip
+    return t_ms if at_rank == rank else None
+
+
+def _t_now(cs: Any) -> float:
+    """Where this rank's electrical model stands [ms] (where a run stopped)."""
+    try:
+        return float(cs.t_ms)
+    except Exception:  # noqa: BLE001 - only for a message
+        return math.nan
+
+
+def _stopped_message(path: Path, ckpt_path: Path, what: str, t_done: float,
+                     ranks: int = 1) -> str:  # fmt: skip
     msg = f"{path}: run {what}; the file holds everything up to t = {t_done:g} ms"
     if ckpt_path.is_file():
         try:
             t = read_checkpoint(ckpt_path)["t_ms"]
         except ResultsError:
             return msg
-        msg += f"; continue from the checkpoint at t = {t:g} ms with --resume"
+        how = f" under mpiexec -n {ranks}" if ranks > 1 else ""
+        msg += f"; continue from the checkpoint at t = {t:g} ms with --resume{how}"
     return msg
 
 
-def _load_checkpoint(path: Path, ckpt_path: Path, exp: Experiment):
+def _load_checkpoint(path: Path, ckpt_path: Path, exp: Experiment, ranks: int = 1):
     """The checkpoint to resume from, 'complete', or a RunError saying why not."""
     from .output import Results
 
@@ -617,6 +803,18 @@ def _load_checkpoint(path: Path, ckpt_path: Path, exp: Experiment):
         ) from None
     if ckpt.get("digest") != exp.digest():
         raise RunError(f"{ckpt_path} belongs to another experiment; run without --resume")
+    saved = len(ckpt.get("blobs", ()))
+    if saved != ranks:
+        how = (
+            f"mpiexec -n {saved} multiscale run ..."
+            if saved > 1
+            else "multiscale run ... (no mpiexec)"
+        )
+        raise RunError(
+            f"{ckpt_path} holds the state of a run on {saved} MPI rank(s) and this run has "
+            f"{ranks}; resume with the original rank count ({how} --resume), or run again "
+            "without --resume"
+        )
     return ckpt
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from biochem._sbml import SERIES_OFF
 from biochem.errors import InstanceArgumentError, InvalidStateError, PortSpecError
 
 if TYPE_CHECKING:
@@ -176,7 +177,11 @@ class PathwayInstance:
                 f"{spec.quantity} cannot be negative"
             )
         acc = pw._port_access[port]
-        if acc[0] == "x/":  # amount = concentration * volume
+        if acc[0] == "series":  # a constant: the hold value, the course switched off
+            ix = pw._series[acc[1]]
+            self._p[ix["hold"][0]] = v
+            self._p[ix["edge"][0]] = SERIES_OFF
+        elif acc[0] == "x/":  # amount = concentration * volume
             self._x[acc[1]] = v * acc[2]
         elif acc[0] == "x":
             self._x[acc[1]] = v / acc[2]
@@ -184,6 +189,62 @@ class PathwayInstance:
             self._p[acc[1]] = v
         else:
             self._set_via_model(spec.target, spec.quantity, v)
+
+    def set_series(self, port: str, edges_s, means, knots, hold: float | None = None) -> None:
+        """Give an input port a time course for the next advances.
+
+        On bin ``k`` (``edges_s[k] <= t < edges_s[k+1]``, model time) the input is
+        the quadratic that equals ``knots[k]`` and ``knots[k+1]`` at the bin's ends
+        and has the mean ``means[k]``, so the input integrated over the bin is
+        exactly ``means[k] * (edges_s[k+1] - edges_s[k])`` and the course is
+        continuous.  Before the first edge and from the last one on, the input is
+        ``hold`` (default: the last knot).  :meth:`set` makes the port a constant
+        again.
+
+        Parameters
+        ----------
+        port : str
+            A port declared as a series input (``Pathway(..., series_inputs=...)``).
+        edges_s : sequence of float
+            Increasing bin edges [model time], one more than ``means``.
+        means, knots : sequence of float
+            Mean per bin, and values at the edges (one more than ``means``), in the
+            port's unit.
+        """
+        pw = self._pathway
+        pw.port(port)
+        acc = pw._port_access[port]
+        if acc[0] != "series":
+            raise PortSpecError(
+                f"instance {self.name}: port {port!r} takes no time course; load the pathway "
+                f"with series_inputs={{{pw.port(port).target!r}: <bins>}}"
+            )
+        ix = pw._series[acc[1]]
+        e = np.asarray(edges_s, dtype=float)
+        m = np.asarray(means, dtype=float)
+        d = np.asarray(knots, dtype=float)
+        n = len(m)
+        cap = len(ix["mean"])
+        where = f"instance {self.name}: set_series({port!r})"
+        if not 1 <= n <= cap:
+            raise InstanceArgumentError(
+                f"{where}: {n} bins; this pathway takes 1 to {cap} (series_inputs)"
+            )
+        if e.shape != (n + 1,) or d.shape != (n + 1,):
+            raise InstanceArgumentError(
+                f"{where}: {n} means need {n + 1} edges and {n + 1} knots, got {e.size} and "
+                f"{d.size}"
+            )
+        if not (np.all(np.isfinite(e)) and np.all(np.isfinite(m)) and np.all(np.isfinite(d))):
+            raise InstanceArgumentError(f"{where}: edges, means and knots must be finite")
+        if np.any(np.diff(e) <= 0):
+            raise InstanceArgumentError(f"{where}: the edges must increase")
+        p = self._p
+        p[ix["edge"][: n + 1]] = e
+        p[ix["edge"][n + 1 :]] = e[-1]  # unused bins: zero width, never selected
+        p[ix["mean"][:n]] = m
+        p[ix["knot"][: n + 1]] = d
+        p[ix["hold"][0]] = d[-1] if hold is None else float(hold)
 
     def _set_via_model(self, target: str, quantity: str, v: float) -> None:
         pw = self._pathway

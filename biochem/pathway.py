@@ -76,6 +76,12 @@ class Pathway:
         CVODE settings shared by all instances.
     source : str
         Where the text came from, for messages.
+    series_inputs : mapping of str to int, optional
+        Parameters that can also take a time course within one advance
+        (:meth:`PathwayInstance.set_series`), with the largest number of bins of
+        one course: ``{"ca_in": 64}``.  Such a parameter becomes an assignment
+        rule of the model (see :func:`biochem._sbml.add_series_input`); as a
+        port it is set and read as before.
 
     Examples
     --------
@@ -96,6 +102,7 @@ class Pathway:
         name: str | None = None,
         integrator: IntegratorSettings | None = None,
         source: str = "<string>",
+        series_inputs: Mapping[str, int] | None = None,
     ):
         if not isinstance(text, str):
             raise InvalidSBMLError(
@@ -108,6 +115,8 @@ class Pathway:
                 f"{type(integrator).__name__}"
             )
         self.source = source
+        self._text = text
+        self._port_decls = dict(ports or {})
         stripped = text.lstrip("\ufeff \t\r\n")  # a UTF-8 byte-order mark is not content
         if not stripped:
             raise InvalidSBMLError(f"{source}: the model text is empty; pass SBML or Antimony")
@@ -119,6 +128,11 @@ class Pathway:
         _sbml.check_supported(doc, source)
         self.info: _sbml.ModelInfo = _sbml.describe(doc)
         self.name = name or self.info.id or "pathway"
+        self.series_inputs = dict(series_inputs or {})
+        for pid, n in self.series_inputs.items():
+            _sbml.add_series_input(doc, pid, n, source)
+        if self.series_inputs:
+            sbml = _sbml.write_sbml(doc)
         self.sbml = sbml
         self.fingerprint = hashlib.sha256(sbml.encode("utf-8")).digest()[:16]
         self._settings = integrator or IntegratorSettings()
@@ -155,6 +169,7 @@ class Pathway:
         *,
         integrator: IntegratorSettings | None = None,
         ports: Mapping[str, Port | str] | None = None,
+        series_inputs: Mapping[str, int] | None = None,
     ) -> Pathway:
         """The shipped spine pathway (CaM/CaMKII/PP1/PKA/DARPP-32/PP2B/AMPAR).
 
@@ -166,13 +181,16 @@ class Pathway:
             CVODE settings (defaults meet 1e-4 relative against the references).
         ports : mapping, optional
             Extra ports, added to :data:`SPINE_PORTS`.
+        series_inputs : mapping, optional
+            As in :class:`Pathway` (``{"ca_in": 64}`` for batched calcium delivery).
         """
         from biochem.spine_pathway import shipped_path
 
         path = shipped_path(variant)
         all_ports = dict(SPINE_PORTS)
         all_ports.update(ports or {})
-        return cls.from_file(path, ports=all_ports, integrator=integrator)
+        return cls.from_file(path, ports=all_ports, integrator=integrator,
+                             series_inputs=series_inputs)  # fmt: skip
 
     # ------------------------------------------------------------------ compilation
     def _compile(self) -> None:
@@ -199,6 +217,12 @@ class Pathway:
         pidx = [i for i, p in enumerate(self._param_ids) if p not in assigned]
         self._pidx = np.array(pidx, dtype=np.int32)
         self._state_params = tuple(self._param_ids[i] for i in pidx)
+        where = {pid: k for k, pid in enumerate(self._state_params)}
+        self._series = {
+            pid: {g: np.array([where[i] for i in ids], dtype=np.int64)
+                  for g, ids in _sbml.series_ids(pid, n).items()}
+            for pid, n in self.series_inputs.items()
+        }  # fmt: skip
         self._comp_ids = tuple(m.getCompartmentIds())
         const_comp = {c.id for c in self.info.compartments if c.constant}
         cidx = [
@@ -409,6 +433,8 @@ class Pathway:
             if variable_volume:
                 return ("rr", f"[{t}]")
             return ("x/", i, vol)
+        if spec.element == "parameter" and t in self._series:
+            return ("series", t)
         if spec.element == "parameter" and t in self._state_params and not spec.assigned:
             return ("p", self._state_params.index(t), 1.0)
         if spec.element == "species" and t in self._bound_ids and not spec.assigned:
@@ -416,6 +442,19 @@ class Pathway:
                 return ("rr", t)
             return ("rr", f"[{t}]")
         return ("rr", t)
+
+    def with_series_inputs(self, series_inputs: Mapping[str, int]) -> Pathway:
+        """The same model, ports and settings, compiled with these series inputs."""
+        return type(self)(self._text, ports=self._port_decls, name=self.name,
+                          integrator=self._settings, source=self.source,
+                          series_inputs=series_inputs)  # fmt: skip
+
+    def series_capacity(self, name: str) -> int:
+        """Most bins a time course of port ``name`` can have (0: it takes constants only)."""
+        acc = self._port_access.get(name)
+        if acc is None or acc[0] != "series":
+            return 0
+        return len(self._series[acc[1]]["mean"])
 
     def port(self, name: str) -> PortSpec:
         """The :class:`PortSpec` of a port; :class:`UnknownPortError` with a suggestion."""

@@ -91,10 +91,18 @@ def run(freq_hz: float, pulses: int, coupling: str, scheduler, pathway_variant: 
     stats = cs.stats()
     last_arrival = inputs[-1] + 1.0  # the last input reaches the synapses 1 ms later
     return {
-        "inputs_ms": inputs, "t_stop_ms": t_stop, "weight_t_ms": tw, "weight": w,
+        "inputs_ms": inputs,
+        "t_stop_ms": t_stop,
+        "weight_t_ms": tw,
+        "weight": w,
         "weight_end_of_train": float(w[tw <= last_arrival + 1e-9][-1]),
-        "t_ms": v.t_ms, "head_v_mV": v.values, "head_ca_mM": cai.values + cali.values,
-        "bio_t_ms": bio.t_ms, "bio": bio.values, "stats": stats, "wall_s": wall,
+        "t_ms": v.t_ms,
+        "head_v_mV": v.values,
+        "head_ca_mM": cai.values + cali.values,
+        "bio_t_ms": bio.t_ms,
+        "bio": bio.values,
+        "stats": stats,
+        "wall_s": wall,
     }
 
 
@@ -148,20 +156,37 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="One biochemical spine of the MSN under a train.")
     ap.add_argument("--freq", type=float, default=20.0, help="input frequency [Hz]")
     ap.add_argument("--pulses", type=int, default=20, help="number of inputs")
-    ap.add_argument("--coupling", default="influx",
-                    choices=["influx", "concentration-difference"], help="calcium coupling")
+    ap.add_argument(
+        "--coupling",
+        default="influx",
+        choices=["influx", "concentration-difference"],
+        help="calcium coupling",
+    )
     ap.add_argument("--window-ms", type=float, default=10.0, help="EventDriven window [ms]")
-    ap.add_argument("--exchange-interval-ms", type=float, default=1.0,
-                    help="EventDriven exchange interval [ms]")
-    ap.add_argument("--fixed-interval-ms", type=float,
-                    help="use FixedInterval(MS) instead of EventDriven")
-    ap.add_argument("--sample-span-ms", type=float,
-                    help="concentration-difference: sample the Ca change over the last MS of "
-                         "each interval (0.9 = the original's sampling)")
+    ap.add_argument(
+        "--exchange-interval-ms", type=float, default=1.0, help="EventDriven exchange interval [ms]"
+    )
+    ap.add_argument(
+        "--delivery",
+        default="per-exchange",
+        choices=["per-exchange", "batched"],
+        help="EventDriven delivery: one pathway call per exchange (the original's) "
+        "or per input, the calcium as a continuous course (faster)",
+    )
+    ap.add_argument(
+        "--fixed-interval-ms", type=float, help="use FixedInterval(MS) instead of EventDriven"
+    )
+    ap.add_argument(
+        "--sample-span-ms",
+        type=float,
+        help="concentration-difference: sample the Ca change over the last MS of "
+        "each interval (0.9 = the original's sampling)",
+    )
     ap.add_argument("--pathway", default="timescales", choices=["timescales", "corrected"])
     ap.add_argument("--t-stop-ms", type=float, help="end of the run [ms] (default: see above)")
-    ap.add_argument("--quick", action="store_true",
-                    help="3 inputs from 150 ms, run to 450 ms (a smoke test)")
+    ap.add_argument(
+        "--quick", action="store_true", help="3 inputs from 150 ms, run to 450 ms (a smoke test)"
+    )
     ap.add_argument("--json", metavar="PATH", help="write the weights and counts as JSON")
     ap.add_argument("--plot", metavar="PATH", help="write the figure (PNG)")
     ap.add_argument("--out", metavar="DIR", help="directory for default output names")
@@ -176,17 +201,23 @@ def main(argv=None) -> int:
     if args.fixed_interval_ms:
         scheduler = FixedInterval(args.fixed_interval_ms)
     else:
-        scheduler = EventDriven(args.window_ms, args.exchange_interval_ms)
+        scheduler = EventDriven(args.window_ms, args.exchange_interval_ms, delivery=args.delivery)
     res = run(args.freq, args.pulses, args.coupling, scheduler, args.pathway, args.t_stop_ms,
               first, sample_span_ms=args.sample_span_ms)  # fmt: skip
     info = summary(res)
-    print(f"spine1, {args.pulses} inputs at {args.freq:g} Hz from {res['inputs_ms'][0]:g} ms, "
-          f"{args.coupling}, {scheduler}")
-    print(f"AMPA weight: {info['weight_end_of_train']:.4f} at the end of the train, "
-          f"{info['final_weight']:.4f} at {res['t_stop_ms']:g} ms")
-    print(f"CaMKIIbar {info['camkii_final']:.4f}, PP2Bbar {info['pp2b_final']:.4f} at the end; "
-          f"{info['exchanges']} exchanges, {info['pathway_calls']} pathway calls, "
-          f"{info['wall_s']:.1f} s")
+    print(
+        f"spine1, {args.pulses} inputs at {args.freq:g} Hz from {res['inputs_ms'][0]:g} ms, "
+        f"{args.coupling}, {scheduler}"
+    )
+    print(
+        f"AMPA weight: {info['weight_end_of_train']:.4f} at the end of the train, "
+        f"{info['final_weight']:.4f} at {res['t_stop_ms']:g} ms"
+    )
+    print(
+        f"CaMKIIbar {info['camkii_final']:.4f}, PP2Bbar {info['pp2b_final']:.4f} at the end; "
+        f"{info['exchanges']} exchanges, {info['pathway_calls']} pathway calls, "
+        f"{info['wall_s']:.1f} s"
+    )
     out = Path(args.out) if args.out else None
     if out:
         out.mkdir(parents=True, exist_ok=True)

@@ -92,8 +92,10 @@ class Cosimulation:
     msn : multiscale.msn.MSN
         The cell (IClamps and other point processes placed on ``msn.cell`` first).
     pathway : biochem.Pathway, optional
-        The spine pathway (default ``Pathway.spine("timescales")`` when any spine
-        is biochemical).  It needs the ports ``ca_in`` (a flux), ``AMPAR_P``
+        The spine pathway (default ``Pathway.spine("timescales")``, with ca_in
+        a series input for ``EventDriven(delivery="batched")``, when any spine
+        is biochemical; a pathway given without that capacity is recompiled with
+        it, :meth:`biochem.Pathway.with_series_inputs`).  It needs the ports ``ca_in`` (a flux), ``AMPAR_P``
         and, for ``concentration-difference``, ``ca_pump_vmax`` and ``ca_leak_vmax``.
     biochemical : iterable of int or str, or "stimulated" or "all"
         Which spines run the pathway (numbers, or names ``"spine3"``);
@@ -316,8 +318,13 @@ class Cosimulation:
         sim, comp = self.electrical, self.component
         links: list[Link] = []
         pathway = self._pathway
+        batch = self.scheduler.batch_bins if getattr(self.scheduler, "batched", False) else 0
         if spines and pathway is None:
-            pathway = Pathway.spine("timescales")
+            pathway = Pathway.spine("timescales",
+                                    series_inputs={"ca_in": batch} if batch else None)  # fmt: skip
+        if batch and pathway is not None and pathway.series_capacity("ca_in") < batch:
+            # batched delivery gives ca_in a time course: recompile with that capacity
+            pathway = pathway.with_series_inputs({pathway.port("ca_in").target: batch})
         self.pathway = pathway
         volume_l = self._volume_l(pathway) if spines else 0.0
         split = getattr(sim, "nranks", 1) > 1  # the electrical model is split across ranks
@@ -430,5 +437,7 @@ class Cosimulation:
         self.sync.restore_state(blob)
 
     def __repr__(self) -> str:
-        return (f"<Cosimulation mode={self.msn.mode} biochemical={len(self.biochemical)} "
-                f"coupling={self.coupling} scheduler={self.scheduler!r} t_ms={self.t_ms:g}>")
+        return (
+            f"<Cosimulation mode={self.msn.mode} biochemical={len(self.biochemical)} "
+            f"coupling={self.coupling} scheduler={self.scheduler!r} t_ms={self.t_ms:g}>"
+        )

@@ -273,6 +273,17 @@ class SchedulerSpec:
         doc="event-driven only: a spine whose head calcium is away from rest by more than "
         "this fraction joins the exchanges of a window (default 0.5)",
     )  # fmt: skip
+    delivery: str | None = _f(
+        None, kind="enum", choices=("per-exchange", "batched"),
+        doc="event-driven only: 'per-exchange' (one pathway call per exchange, the original) "
+        "or 'batched' (calcium measured every exchange interval, delivered as a continuous "
+        "course in one call per input; default 'per-exchange')",
+    )  # fmt: skip
+    batch_bins: int | None = _f(
+        None, kind="int", ge=1, le=1024,
+        doc="event-driven, batched only: most exchange intervals in one pathway call "
+        "(default 64)",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1098,7 +1109,7 @@ def _check(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
                           f"simulation.dt_ms = {dt:g} ms; use a multiple of dt_ms")  # fmt: skip
     sch = exp.scheduler
     if sch.kind == "fixed-interval":
-        for key in ("window_ms", "calcium_rest_tolerance"):
+        for key in ("window_ms", "calcium_rest_tolerance", "delivery", "batch_bins"):
             if getattr(sch, key) is not None:
                 ctx.add(f"scheduler.{key}", "applies to kind = 'event-driven' only; remove it "
                                             "(a fixed-interval scheduler exchanges every spine "
@@ -1503,6 +1514,8 @@ def loads(
             window_ms=10.0 if sch.window_ms is None else sch.window_ms,
             calcium_rest_tolerance=(_default_rest_tolerance() if sch.calcium_rest_tolerance
                                     is None else sch.calcium_rest_tolerance),
+            delivery="per-exchange" if sch.delivery is None else sch.delivery,
+            batch_bins=64 if sch.batch_bins is None else sch.batch_bins,
         )  # fmt: skip
     rec = exp.recording
     if rec.species is None:

@@ -163,8 +163,11 @@ def _model(exp: Experiment):
 def _pathway(exp: Experiment):
     from biochem import Pathway, Port
 
+    sch = exp.scheduler
+    batch = sch.batch_bins if sch.kind == "event-driven" and sch.delivery == "batched" else 0
     if exp.pathway.sbml == "default":
-        return Pathway.spine(exp.pathway.variant)
+        return Pathway.spine(exp.pathway.variant,
+                             series_inputs={"ca_in": batch} if batch else None)  # fmt: skip
     ports = {}
     for role, decl in exp.pathway.ports.items():
         target, unit = (decl["id"], decl.get("unit")) if isinstance(decl, dict) else (decl, None)
@@ -172,7 +175,8 @@ def _pathway(exp: Experiment):
         tid = target[1:-1] if conc else target
         direction = "out" if role == "AMPAR_P" else "in"
         ports[role] = Port(tid, "concentration" if conc else None, unit, direction)
-    return Pathway.from_file(exp.pathway_path(), ports=ports)
+    series = {ports["ca_in"].target: batch} if batch and "ca_in" in ports else None
+    return Pathway.from_file(exp.pathway_path(), ports=ports, series_inputs=series)
 
 
 def _species_units(pathway, names) -> list[tuple[str, str, str]]:
@@ -221,7 +225,8 @@ def build(exp: Experiment, comm: Any = None) -> Built:
         if sch.kind == "event-driven":
             scheduler = EventDriven(window_ms=sch.window_ms,
                                     exchange_interval_ms=sch.exchange_interval_ms,
-                                    calcium_rest_tolerance=sch.calcium_rest_tolerance)  # fmt: skip
+                                    calcium_rest_tolerance=sch.calcium_rest_tolerance,
+                                    delivery=sch.delivery, batch_bins=sch.batch_bins)  # fmt: skip
         else:
             scheduler = FixedInterval(interval_ms=sch.exchange_interval_ms)
     sim = exp.simulation
@@ -629,16 +634,11 @@ def run(
             if last:
                 cs.finish()
             new = streams.collect()
-            # Under MPI the statistics gather every rank's weight and species histories
-            # (sync.Synchronizer.stats -> collect): too costly after every chunk
-            refresh = size == 1 or last or do_ckpt or stopping
-            if refresh:
-                stats = _global_stats(cs, comm)
+            stats = _global_stats(cs, comm)  # per-spine counters only: cheap under MPI
             blobs = comm.gather(cs.save_state(), root=0) if do_ckpt else None
             if writer is not None:
                 streams.write(writer, new)
-                if refresh:
-                    _write_stats(writer, stats)
+                _write_stats(writer, stats)
                 writer.flush(t_done_ms=t_end, wall_s=time.monotonic() - wall0)
                 if do_ckpt:
                     write_checkpoint(ckpt_path, {"t_ms": t_end, "blobs": blobs, "ranks": size,

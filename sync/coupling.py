@@ -212,6 +212,7 @@ class CalciumCoupling:
         self.leak_vmax = instance.get(leak_port) if leak_vmax is None and leak_port else leak_vmax
         self._last_charge = 0.0
         self._last_conc = 0.0
+        self._knot = 0.0  # the input's value at the end of the last batch (deliver_series)
         #: Calcium that entered head + PSD while coupled [mol].
         self.entered_mol = 0.0
         #: Calcium delivered to the pathway through ca_in [mol].
@@ -248,6 +249,7 @@ class CalciumCoupling:
         """
         self._last_charge, self._last_conc = values or self.read_electrical()
         self._set_exchange_inputs(0.0, window=False)
+        self._knot = 0.0
 
     def _set_exchange_inputs(self, ca_in: float, window: bool) -> None:
         inst = self.instance
@@ -266,6 +268,18 @@ class CalciumCoupling:
         the interval, when there is one (default: the start of the interval);
         ``values`` as in :meth:`start`.
         """
+        value = self.interval_value(dt_s, window, base_conc, values)
+        self._set_exchange_inputs(value, window)
+        self._knot = value
+        return self._port_to_mol(value, dt_s)
+
+    def interval_value(self, dt_s: float, window: bool, base_conc: float | None = None,
+                       values: tuple[float, float] | None = None) -> float:  # fmt: skip
+        """The ca_in value (port unit) that delivers the interval just integrated.
+
+        Reads the electrical side and books the calcium entered and delivered
+        (arguments as in :meth:`prepare_interval`); sets nothing on the pathway.
+        """
         q, c = values or self.read_electrical()
         entered = charge_to_mol(q - self._last_charge)
         self._last_charge = q
@@ -280,16 +294,38 @@ class CalciumCoupling:
         else:
             n = 0.0
         value = self._mol_to_port(n, dt_s) if dt_s > 0 else 0.0
-        self._set_exchange_inputs(value, window)
-        delivered = self._port_to_mol(value, dt_s)
-        self.delivered_mol += delivered
-        return delivered
+        self.delivered_mol += self._port_to_mol(value, dt_s)
+        return value
+
+    def deliver_series(self, edges_s, means, window: bool) -> None:
+        """Set the pathway's input to a continuous course through the bins' means.
+
+        ``means[k]`` (from :meth:`interval_value`) is delivered exactly over
+        ``[edges_s[k], edges_s[k+1])``.  The values at the edges are the harmonic
+        means of the neighbouring bins (0 where the sign changes), the first one
+        continues the previous course (clipped to [0, 3 means[0]]) and the last
+        is the last mean: each bin's quadratic then keeps the sign of its mean
+        (the Fritsch-Carlson condition for a monotone cumulative input), so an
+        influx never becomes negative.
+        """
+        m = [float(x) for x in means]
+        d = [0.0] * (len(m) + 1)
+        d[0] = min(max(self._knot / m[0], 0.0), 3.0) * m[0] if m[0] != 0 else 0.0
+        for k in range(1, len(m)):
+            a, b = m[k - 1], m[k]
+            d[k] = 2.0 * a * b / (a + b) if a * b > 0 else 0.0
+        d[-1] = m[-1]
+        self._knot = d[-1]
+        self._set_exchange_inputs(0.0, window)  # pump and leak for the batch
+        self.instance.set_series(self.ca_in_port, edges_s, m, d)
 
     def state(self) -> tuple:
-        return (self._last_charge, self._last_conc, self.entered_mol, self.delivered_mol)
+        return (self._last_charge, self._last_conc, self.entered_mol, self.delivered_mol,
+                self._knot)  # fmt: skip
 
     def set_state(self, st: tuple) -> None:
-        self._last_charge, self._last_conc, self.entered_mol, self.delivered_mol = st
+        (self._last_charge, self._last_conc, self.entered_mol, self.delivered_mol,
+         self._knot) = st  # fmt: skip
 
     def __repr__(self) -> str:
         return f"<CalciumCoupling {self.mode} spine={self.instance.spine!r}>"

@@ -12,7 +12,10 @@ of its compiled loop, then brings each participating pathway up to it.
     window extends it (windows merge, so no input is ever skipped, unlike the
     original, which skipped every second input at 100 Hz).  There is always an
     exchange at the tick the input reaches the synapse (spike + connection
-    delay), so the AMPA weight is up to date when the event acts.  At each exchange the
+    delay).  The weight an event uses is the one set at the exchange *before*
+    its arrival tick (the engine delivers an event at the end of the step that
+    reaches its time); with the window opened at the spike, that exchange is at
+    most one exchange interval old.  At each exchange the
     participants are the spines that received input in the current window,
     plus those whose head calcium is still away from its resting value by
     more than ``calcium_rest_tolerance`` (relative).
@@ -28,7 +31,9 @@ from dataclasses import dataclass
 
 from .errors import SchedulerError
 
-__all__ = ["EventDriven", "FixedInterval", "Scheduler"]
+__all__ = ["DELIVERIES", "EventDriven", "FixedInterval", "Scheduler"]
+
+DELIVERIES = ("per-exchange", "batched")
 
 
 def _positive(name: str, value, allow_zero: bool = False) -> float:
@@ -62,11 +67,24 @@ class EventDriven:
     window_ms: float = 10.0
     exchange_interval_ms: float = 1.0
     calcium_rest_tolerance: float = 0.5
+    delivery: str = "per-exchange"
+    batch_bins: int = 64
 
     def __post_init__(self) -> None:
         _positive("EventDriven.window_ms", self.window_ms, allow_zero=True)
         _positive("EventDriven.exchange_interval_ms", self.exchange_interval_ms)
         _positive("EventDriven.calcium_rest_tolerance", self.calcium_rest_tolerance)
+        if self.delivery not in DELIVERIES:
+            raise SchedulerError(
+                f"EventDriven.delivery = {self.delivery!r}; use one of {list(DELIVERIES)}"
+            )
+        b = self.batch_bins
+        if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 1024:
+            raise SchedulerError(f"EventDriven.batch_bins = {b!r} must be an integer 1-1024")
+
+    @property
+    def batched(self) -> bool:
+        return self.delivery == "batched"
 
     kind = "event_driven"
 
@@ -112,6 +130,8 @@ class Plan:
         self.window_end: int | None = None
         self.anchor = start_tick
         self.window_links: set[int] = set()
+        #: Links whose input reached the synapse at the last :meth:`take`.
+        self.arrived: set[int] = set()
 
     @property
     def fixed(self) -> bool:
@@ -122,7 +142,8 @@ class Plan:
 
         The spike (the input's time) opens the window, as in the original; the
         arrival (spike + connection delay, when the synapse sees it) is an
-        exchange, so the weight is current when the event acts.  Points at or
+        exchange too (the event itself uses the weight of the exchange before
+        it; :meth:`arrivals_at` lets batched delivery prepare it).  Points at or
         before ``now`` are taken as done (except at the start of the coupling).
         """
         table: dict[int, tuple[set[int], set[int]]] = {}
@@ -168,12 +189,25 @@ class Plan:
             self.anchor = tick
             end = tick + self.window
             self.window_end = end if self.window_end is None else max(self.window_end, end)
+        self.arrived = arrived
         mandatory = self.window_links | arrived
         open_after = self.window_end is not None and tick < self.window_end
         if not open_after:
             self.window_end = None
             self.window_links = set()
         return mandatory, open_after
+
+    def arrivals_at(self, tick: int) -> set[int]:
+        """Links whose input reaches the synapse at ``tick`` (the next input tick only)."""
+        i = self.ptr
+        if i < len(self.input_ticks) and self.input_ticks[i] == tick:
+            return set(self.input_links[i][1])
+        return set()
+
+    def hold_open(self, tick: int) -> None:
+        """Keep the window that just closed at ``tick`` open for one more interval."""
+        self.window_end = tick + self.step
+        self.anchor = tick
 
     def state(self) -> tuple:
         return (self.ptr, self.window_end, self.anchor, sorted(self.window_links),

@@ -82,6 +82,10 @@ class Link:
     #: This rank owns the spine's compartments / integrates its pathway.
     local_el: bool = True
     local_bio: bool = True
+    #: Batched delivery: the pathway's tick, and the measured intervals not yet
+    #: integrated, as (end tick, ca_in value, in a window).
+    bio_tick: int = 0
+    pending: list = field(default_factory=list)
 
 
 class _OneRank:
@@ -150,7 +154,9 @@ class Synchronizer:
         # (electrical.Simulation(..., comm=) with more than one rank)
         self.split = getattr(electrical.sim, "nranks", 1) > 1
         for lk in self.links:
-            lk.local_el = (not self.split) or bool(electrical.sim.owns(lk.concentration_terms[0][1]))
+            lk.local_el = (not self.split) or bool(
+                electrical.sim.owns(lk.concentration_terms[0][1])
+            )
         self._owners_set = False
         self.now = 0
         self.started = False
@@ -158,13 +164,26 @@ class Synchronizer:
         terms = [t for lk in self.links if lk.local_el for t in lk.concentration_terms]
         self._conc_probe = electrical.sim.probe(terms) if terms else None
         self._conc_split = np.cumsum(
-            [0] + [len(lk.concentration_terms) for lk in self.links if lk.local_el])
+            [0] + [len(lk.concentration_terms) for lk in self.links if lk.local_el]
+        )
         spans = {lk.calcium.sample_span_ms for lk in self.links}
         if len(spans) > 1:
             raise SyncError(f"the spines' couplings have different sample_span_ms {spans}")
         span = spans.pop() if spans else None
         self.span_ticks = self.clock.ticks(span, "sample_span_ms") if span else 0
         self._pre: tuple[int, np.ndarray] | None = None  # (tick, concentrations) before an exchange
+        self.batched = bool(getattr(scheduler, "batched", False))
+        if self.batched:
+            for lk in self.links:
+                cap = lk.instance.pathway.series_capacity(lk.calcium.ca_in_port)
+                if cap < scheduler.batch_bins:
+                    raise SyncError(
+                        f"spine {lk.name}: batched delivery of {scheduler.batch_bins} intervals "
+                        f"needs a pathway whose {lk.calcium.ca_in_port!r} takes a time course of "
+                        f"as many bins (it takes {cap}); load it with series_inputs="
+                        f"{{{lk.instance.pathway.port(lk.calcium.ca_in_port).target!r}: "
+                        f"{scheduler.batch_bins}}}, or use delivery='per-exchange'"
+                    )
         self.wall = {"electrical": 0.0, "biochemical": 0.0, "sync": 0.0}
         self.pathway_calls = 0
         self.sample_calls = 0
@@ -201,12 +220,15 @@ class Synchronizer:
     def initialize(self) -> None:
         """Initialize the electrical model at t = 0 (call :meth:`equilibrate` first)."""
         if any(lk.weight.baseline is None for lk in self.links):
-            raise SyncError("call equilibrate(t_s) before initialize(): the weights need a baseline")
+            raise SyncError(
+                "call equilibrate(t_s) before initialize(): the weights need a baseline"
+            )
         self.electrical.initialize(0.0)
         self.now = 0
         self.started = False
         for lk in self.links:
-            lk.last_tick = self.start
+            lk.last_tick = lk.bio_tick = self.start
+            lk.pending = []
             lk.exchanges = 0
             for tr in lk.traces:
                 tr.next_tick = self.start
@@ -263,11 +285,20 @@ class Synchronizer:
                 vals[li], vals[n + li] = lk.calcium.read_electrical()
         return self._sum(vals).reshape(2, n)
 
+    def _agreed(self, parts: list[int]) -> list[int]:
+        """The links any rank lists (every rank gets the same list)."""
+        if self.size == 1:
+            return parts
+        flags = np.zeros(len(self.links))
+        flags[parts] = 1.0
+        return [int(i) for i in np.nonzero(self._sum(flags))[0]]
+
     def _set_weights(self, parts, weights: np.ndarray) -> None:
+        """Set the new weights (NaN: the pathway did not move, the weight stays)."""
         weights = self._sum(weights)
         for li in parts:
             lk = self.links[li]
-            if lk.local_el:
+            if lk.local_el and not np.isnan(weights[li]):
                 self.electrical.set(lk.weight.weight_port, float(weights[li]))
 
     def _start(self) -> None:
@@ -278,7 +309,8 @@ class Synchronizer:
             self.rest = self._link_concentrations(vals)
         weights = np.zeros(len(self.links))
         for li, lk in enumerate(self.links):
-            lk.last_tick = self.start
+            lk.last_tick = lk.bio_tick = self.start
+            lk.pending = []
             lk.in_window = self.plan.fixed
             if lk.local_bio:
                 lk.calcium.start(None if vals is None else (vals[0, li], vals[1, li]))
@@ -348,11 +380,19 @@ class Synchronizer:
             parts = range(len(self.links))
         else:
             parts = set(mandatory)
-            if len(parts) < len(self.links) and (self._conc_probe is not None or vals is not None):
+            tail = self.batched and not open_after
+            if ((len(parts) < len(self.links) or tail)
+                    and (self._conc_probe is not None or vals is not None)):  # fmt: skip
                 tol = self.scheduler.calcium_rest_tolerance
                 c = self._link_concentrations(vals)
                 away = np.nonzero(np.abs(c - self.rest) > tol * np.abs(self.rest))[0]
                 parts.update(int(i) for i in away)
+                if tail and len(away):
+                    # measuring is cheap: follow the transients' tails to rest
+                    self.plan.hold_open(tick)
+                    open_after = True
+            soon = self._arriving_next(tick) if self.batched else set()
+            parts.update(soon)
             for li, lk in enumerate(self.links):
                 if li not in parts:
                     lk.in_window = False
@@ -361,12 +401,29 @@ class Synchronizer:
         for li in parts:
             lk = self.links[li]
             values = None if vals is None else (vals[0, li], vals[1, li])
-            weights[li] = self._sync_link(lk, tick, open_after, li, values)
+            weights[li] = self._sync_link(lk, tick, open_after, li, values,
+                                          flush=mandatory is None or li in soon)  # fmt: skip
         self._set_weights(parts, weights)
 
+    def _arriving_next(self, tick: int) -> set[int]:
+        """Links with an input reaching the synapse at the next exchange tick.
+
+        The engine delivers an event at the end of the step that reaches its
+        time, i.e. before the exchange at that tick: the weight the event uses is
+        the one set at the exchange before.  Batched delivery therefore brings
+        these links' pathways (and weights) up to date now.
+        """
+        nxt = self.plan.next_tick(tick)
+        return self.plan.arrivals_at(nxt) if nxt is not None else set()
+
     def _sync_link(self, lk: Link, tick: int, open_after: bool, li: int = -1,
-                   values=None) -> float:  # fmt: skip
-        """Bring one link's pathway to ``tick`` (on its rank); returns its new weight (or 0)."""
+                   values=None, flush: bool = True) -> float:  # fmt: skip
+        """Bring one link's pathway to ``tick`` (on its rank); returns its new weight.
+
+        The weight is 0 on the ranks that do not integrate the pathway, and NaN
+        when batched delivery only measured the interval (the pathway did not
+        move; ``flush`` forces the call).
+        """
         w = 0.0
         if lk.local_bio:
             if tick > lk.last_tick:
@@ -375,14 +432,39 @@ class Synchronizer:
                 pre = self._pre
                 if pre is not None and li >= 0 and pre[0] == tick - self.span_ticks > lk.last_tick:
                     base = float(pre[1][li])
-                lk.calcium.prepare_interval(dt_s, window=lk.in_window, base_conc=base,
-                                            values=values)  # fmt: skip
-                self._advance_pathway(lk, tick)
-            w = lk.weight.apply(self.clock.ms(tick), set_electrical=False)
+                if self.batched:
+                    value = lk.calcium.interval_value(dt_s, window=lk.in_window, base_conc=base,
+                                                      values=values)  # fmt: skip
+                    window = lk.in_window and lk.calcium.mode == "concentration-difference"
+                    if lk.pending and lk.pending[-1][2] != window:
+                        self._flush(lk)  # pump and leak change: a batch has one setting
+                    lk.pending.append((tick, value, window))
+                else:
+                    lk.calcium.prepare_interval(dt_s, window=lk.in_window, base_conc=base,
+                                                values=values)  # fmt: skip
+                    self._advance_pathway(lk, tick)
+            if self.batched:
+                if flush or len(lk.pending) >= self.scheduler.batch_bins:
+                    self._flush(lk)
+                    w = lk.weight.apply(self.clock.ms(tick), set_electrical=False)
+                else:
+                    w = float("nan")
+            else:
+                w = lk.weight.apply(self.clock.ms(tick), set_electrical=False)
         lk.last_tick = tick
         lk.in_window = open_after
         lk.exchanges += 1
         return w
+
+    def _flush(self, lk: Link) -> None:
+        """Batched delivery: integrate the pending intervals in one pathway call."""
+        if not lk.pending:
+            return
+        ticks = [lk.bio_tick] + [p[0] for p in lk.pending]
+        edges = [self.bio_time_s(k) for k in ticks]
+        lk.calcium.deliver_series(edges, [p[1] for p in lk.pending], window=lk.pending[0][2])
+        lk.pending = []
+        self._advance_pathway(lk, ticks[-1])
 
     def _advance_pathway(self, lk: Link, tick: int) -> None:
         t0 = time.perf_counter()
@@ -396,7 +478,7 @@ class Synchronizer:
             self._record_samples(lk, s)
         inst.advance_to(self.bio_time_s(tick))
         self.pathway_calls += 1
-        lk.last_tick = tick
+        lk.last_tick = lk.bio_tick = tick
         self._record_samples(lk, tick)
         self.wall["biochemical"] += time.perf_counter() - t0
 
@@ -416,7 +498,9 @@ class Synchronizer:
             return
         vals = self._electrical_values()
         weights = np.zeros(len(self.links))
-        parts = [li for li, lk in enumerate(self.links) if lk.last_tick < self.now]
+        parts = [li for li, lk in enumerate(self.links)
+                 if lk.last_tick < self.now or (lk.local_bio and lk.pending)]  # fmt: skip
+        parts = self._agreed(parts)
         for li in parts:
             lk = self.links[li]
             values = None if vals is None else (vals[0, li], vals[1, li])
@@ -463,11 +547,20 @@ class Synchronizer:
         With several ranks it communicates (call it on every rank); the wall
         times are this rank's, the counts are totals.
         """
-        res = self.collect() if self.size > 1 else None
+        res = None
+        if self.size > 1:  # only the counters travel (not the weight and species histories)
+            local = {lk.name: {"exchanges": lk.exchanges, "entered": lk.calcium.entered_mol,
+                               "delivered": lk.calcium.delivered_mol}
+                     for lk in self.links if lk.local_bio}  # fmt: skip
+            parts = self.comm.gather(local, root=0)
+            res = {}
+            for part in parts if self.rank == 0 else ():
+                res.update(part)
+            res = self.comm.bcast(res, root=0)
 
         def per_link(key, attr):
             if res is not None:
-                return {name: r[key] for name, r in res.items()}
+                return {name: res[name][key] for name in (lk.name for lk in self.links)}
             return {lk.name: attr(lk) for lk in self.links}
 
         return {
@@ -502,6 +595,8 @@ class Synchronizer:
                     "calcium": lk.calcium.state(),
                     "weight": lk.weight.state(),
                     "last_tick": lk.last_tick,
+                    "bio_tick": lk.bio_tick,
+                    "pending": list(lk.pending),
                     "in_window": lk.in_window,
                     "exchanges": lk.exchanges,
                     "traces": [(tr.next_tick, list(tr._t), list(tr._v)) for tr in lk.traces],
@@ -534,7 +629,12 @@ class Synchronizer:
             lk.instance.restore_state(d["instance"])
             lk.calcium.set_state(d["calcium"])
             lk.weight.set_state(d["weight"])
-            lk.last_tick, lk.in_window, lk.exchanges = d["last_tick"], d["in_window"], d["exchanges"]
+            lk.last_tick, lk.in_window, lk.exchanges = (
+                d["last_tick"],
+                d["in_window"],
+                d["exchanges"],
+            )
+            lk.bio_tick, lk.pending = d.get("bio_tick", lk.last_tick), list(d.get("pending", []))
             if len(d["traces"]) != len(lk.traces):
                 raise SyncError(f"restore_state: spine {lk.name} records different species")
             for tr, (nt, t, v) in zip(lk.traces, d["traces"]):

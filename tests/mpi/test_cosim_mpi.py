@@ -27,10 +27,12 @@ pytestmark = [
 WEIGHT_RTOL = 1e-9
 
 
-def _run(comm_or_none, pathway, split=False, mode="two", spines=(1, 2)):
+def _run(
+    comm_or_none, pathway, split=False, mode="two", spines=(1, 2), scheduler=EventDriven(10.0, 1.0)
+):  # noqa: B008 - frozen dataclass
     kw = {} if split else {"sim_kwargs": {"comm": None}}
     cs = Cosimulation(MSN(mode), pathway=pathway, biochemical=list(spines), coupling="influx",
-                      scheduler=EventDriven(10.0, 1.0), comm=comm_or_none, **kw)  # fmt: skip
+                      scheduler=scheduler, comm=comm_or_none, **kw)  # fmt: skip
     cs.stimulate(spines[0], [110.0, 130.0, 150.0])
     cs.stimulate(spines[1], [120.0])
     cs.initialize()
@@ -59,12 +61,15 @@ def test_distributed_pathways_equal_the_serial_run():
     np.testing.assert_array_equal(cs.electrical.v, v)
 
 
-@pytest.mark.parametrize("mode,spines", [("two", (1, 2))])
-def test_split_cell_and_distributed_pathways_equal_the_serial_run(mode, spines):
+@pytest.mark.parametrize("delivery", ["per-exchange", "batched"])
+def test_split_cell_and_distributed_pathways_equal_the_serial_run(delivery):
     """The cell split across the ranks (electrical._split) and the pathways distributed."""
-    pathway = Pathway.spine("timescales")
-    cs, dist, st = _run(comm, pathway, split=True, mode=mode, spines=spines)
-    _, serial, st1 = _run(None, pathway, mode=mode, spines=spines)
+    mode, spines = "two", (1, 2)
+    sched = EventDriven(10.0, 1.0, delivery=delivery)
+    pathway = Pathway.spine("timescales", series_inputs={"ca_in": sched.batch_bins}
+                            if sched.batched else None)  # fmt: skip
+    cs, dist, st = _run(comm, pathway, split=True, mode=mode, spines=spines, scheduler=sched)
+    _, serial, st1 = _run(None, pathway, mode=mode, spines=spines, scheduler=sched)
     assert cs.electrical.nranks == comm.Get_size()
     for n in spines:
         t, w = dist[n]

@@ -332,31 +332,3 @@ def test_quickstart_full_run_holds_the_documented_datasets(tmp_path):
         _, w59 = r.weights("spine59")
         assert w60[-1] > 1.0 and w94[-1] > 1.0
         assert w59[-1] == pytest.approx(1.0, abs=1e-3)  # the unstimulated neighbour stays
-
-
-class _Rank1Of2:
-    """A communicator stand-in for rank 1 of 2 (collectives return what rank 1 would see)."""
-
-    def Get_rank(self):  # noqa: N802 - mpi4py names
-        return 1
-
-    def Get_size(self):  # noqa: N802
-        return 2
-
-    def bcast(self, obj, root=0):
-        return obj
-
-    def gather(self, obj, root=0):
-        return None
-
-
-def test_only_rank_0_writes_and_shows_progress(tmp_path, capsys):
-    import io
-
-    exp = ex.loads(TINY.replace("t_stop_ms = 300.0", "t_stop_ms = 150.0"))
-    out = tmp_path / "r1.h5"
-    stream = io.StringIO()
-    res = runner.run(exp, out, comm=_Rank1Of2(), stream=stream)
-    assert res.status == "complete" and res.t_done_ms == 150.0
-    assert not out.exists() and not checkpoint_path(out).exists()
-    assert stream.getvalue() == ""

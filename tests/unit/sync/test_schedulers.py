@@ -92,3 +92,32 @@ def test_bad_scheduler_settings_are_refused():
         FixedInterval(-1.0)
     with pytest.raises(SchedulerError, match="whole number"):
         Plan(FixedInterval(0.01), Clock(DT), 0, 1)
+
+
+def test_bad_delivery_settings_are_refused():
+    with pytest.raises(SchedulerError, match="per-exchange"):
+        EventDriven(delivery="lazy")
+    for bad in (0, 2000, 1.5, True):
+        with pytest.raises(SchedulerError, match="batch_bins"):
+            EventDriven(delivery="batched", batch_bins=bad)
+    assert EventDriven(delivery="batched").batched and not EventDriven().batched
+
+
+def test_arrivals_are_reported_and_a_window_can_be_held_open():
+    plan = Plan(EventDriven(1.0, 0.5), Clock(DT), 0, 2)
+    plan.set_inputs([[(100, 140)], []], 0)
+    assert plan.next_tick(0) == 100
+    plan.take(100)
+    assert plan.arrived == set()
+    ticks, now = [], 100
+    while (k := plan.next_tick(now)) is not None:
+        plan.take(k)
+        ticks.append(k)
+        now = k
+    assert ticks == [120, 140]  # the window closes at 100 + 40 ticks (arrival included)
+    assert plan.arrived == {0}
+    assert plan.next_tick(140) is None
+    plan.hold_open(140)  # batched delivery follows a calcium tail past the window
+    assert plan.next_tick(140) == 160
+    _, open_after = plan.take(160)
+    assert not open_after and plan.next_tick(160) is None

@@ -211,6 +211,7 @@ def worker(args) -> None:
         "pathway_calls": st["pathway_calls"],
         "exchange_ticks": st["exchange_ticks"],
         "exchanges_total": int(sum(st["exchanges"].values())),
+        "pathway_costs": [float(c) for c in cost],
         "weights": weights,
     }
     Path(args.out).write_text(json.dumps(out))
@@ -353,6 +354,7 @@ def main(argv=None) -> int:
         "pathway_calls_2": r2["pathway_calls"],
         "exchange_ticks": r1["exchange_ticks"],
         "exchanges_total": r1["exchanges_total"],
+        "pathway_costs": r1["pathway_costs"],
         "electrical_2_ranks": args.electrical,
         "partition_mode_2": r2["partition_mode"],
         "t_stop_ms": t_stop,

@@ -159,15 +159,23 @@ def partition(cells: list[Cell], nranks: int, required: list[Section] = ()) -> P
     if nranks == 1:
         part.owner = {id(s): 0 for c in cells for s in c.sections}
         total = sum(cost.values())
-        part.loads = [{"compartments": sum(nseg.values()), "cost": total,
-                       "subtrees": len(cells), "trunk_compartments": 0}]
+        part.loads = [
+            {
+                "compartments": sum(nseg.values()),
+                "cost": total,
+                "subtrees": len(cells),
+                "trunk_compartments": 0,
+            }
+        ]
         return part
     if len(cells) >= nranks:
         part.mode = "cells"
         ccost = [sum(cost[id(s)] for s in c.sections) for c in cells]
         assign, loads = _lpt(ccost, nranks)
-        part.loads = [{"compartments": 0, "cost": 0.0, "subtrees": 0, "trunk_compartments": 0}
-                      for _ in range(nranks)]
+        part.loads = [
+            {"compartments": 0, "cost": 0.0, "subtrees": 0, "trunk_compartments": 0}
+            for _ in range(nranks)
+        ]
         for c, r in zip(cells, assign):
             for s in c.sections:
                 part.owner[id(s)] = r
@@ -194,11 +202,14 @@ def partition(cells: list[Cell], nranks: int, required: list[Section] = ()) -> P
             sub_cost[id(root)] = sum(cost[id(s)] for s in _subtree_sections(root))
         return sub_cost[id(root)]
 
+    best = None  # the cut with the lowest maximum load seen while the trunk grows
     while True:
         roots = [ch for t in trunk for ch in t.children if id(ch) not in in_trunk]
         tcost = sum(cost[id(s)] for s in trunk)
         costs = [cost_of(r) for r in roots]
         assign, loads = _lpt(costs, nranks, base=tcost)
+        if best is None or loads.max() < best[0]:
+            best = (loads.max(), list(trunk), roots, assign, tcost)
         if loads.max() <= (1.0 + BALANCE_TOL) * loads.mean():
             break
         expandable = [k for k, r in enumerate(roots) if r.children]
@@ -209,6 +220,9 @@ def partition(cells: list[Cell], nranks: int, required: list[Section] = ()) -> P
             break
         trunk.append(roots[k])
         in_trunk.add(id(roots[k]))
+    # a deeper cut can be worse (every rank computes the trunk): keep the best one
+    _, trunk, roots, assign, tcost = best
+    in_trunk = {id(s) for s in trunk}
     part.trunk = set(in_trunk)
     for root in roots:  # longitudinal diffusion may not cross a cut
         up = root.parent
@@ -219,8 +233,10 @@ def partition(cells: list[Cell], nranks: int, required: list[Section] = ()) -> P
                     "diffuses along the cable across the cut; run this model on fewer ranks"
                 )
     tcomp = sum(s.nseg for s in trunk)
-    part.loads = [{"compartments": tcomp, "cost": tcost, "subtrees": 0,
-                   "trunk_compartments": tcomp} for _ in range(nranks)]
+    part.loads = [
+        {"compartments": tcomp, "cost": tcost, "subtrees": 0, "trunk_compartments": tcomp}
+        for _ in range(nranks)
+    ]
     for s in trunk:
         part.owner[id(s)] = -1
     for root, r in zip(roots, assign):
@@ -319,13 +335,16 @@ def split_slots(serial: CompiledTree, tree: CompiledTree, part: Partition, rank:
             sec_of_node[k] = sec
         if id(sec) in part.trunk:
             trunk_node[nodes] = True
-    roots = [k for k in range(serial.ncell, n)
-             if not trunk_node[k] and trunk_node[serial.parent[k]]]
+    roots = [
+        k for k in range(serial.ncell, n) if not trunk_node[k] and trunk_node[serial.parent[k]]
+    ]
     slot_of_serial = {k: s for s, k in enumerate(roots)}
     local = {int(k): i for i, k in enumerate(tree.serial_index)}
     slot_parent = np.array([local[int(serial.parent[k])] for k in roots], dtype=np.int64)
-    mine = [slot_of_serial.get(int(k), -1) for k in tree.serial_index[tree.ntrunk:tree.ntrunk
-                                                                       + tree.nsr]]
+    mine = [
+        slot_of_serial.get(int(k), -1)
+        for k in tree.serial_index[tree.ntrunk : tree.ntrunk + tree.nsr]
+    ]
     if -1 in mine or sum(part.owner_of(sec_of_node[k]) == rank for k in roots) != tree.nsr:
         raise ModelError("split solver: subtree roots do not match the partition; please report")
     events = [(int(tree.serial_index[i]), i) for i in range(tree.ncell, tree.ntrunk)]

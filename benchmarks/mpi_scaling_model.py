@@ -77,7 +77,7 @@ def model(measured: dict) -> dict:
     el2 = max(pr["wall_by_component_s"]["electrical"] for pr in p2)
     costs = measured["pathway_costs"]
     n_links = len(costs)
-    mx1, total, _, _ = _partition_costs(1)
+    _, total, _, _ = _partition_costs(1)
     c_el = el1 / steps / total  # s per cost unit per step
     mx2, _, _, _ = _partition_costs(2)
     # split overhead per step at 2 ranks beyond the ideal max-cost share, allreduce excluded

@@ -218,6 +218,15 @@ def worker(args) -> None:
 
 
 # ---------------------------------------------------------------------- parent
+#: A rank whose CPU time is below this share of the wall time did not have a core.
+CPU_SHARE_OK = 0.9
+
+
+def _default_mpiexec() -> str:
+    here = Path(sys.executable).parent / "mpiexec"
+    return str(here) if here.is_file() else "mpiexec"
+
+
 def _run_worker(n: int, args, out: Path) -> dict:
     cmd = [*shlex.split(args.mpiexec), "-n", str(n), sys.executable, str(Path(__file__).resolve()),
            "--worker", "--out", str(out), "--electrical", args.electrical]  # fmt: skip
@@ -271,8 +280,9 @@ def main(argv=None) -> int:
                          "the whole cell on every rank")  # fmt: skip
     ap.add_argument(
         "--mpiexec",
-        default=os.environ.get("MPIEXEC", "mpiexec"),
-        help="MPI launcher (default $MPIEXEC or mpiexec)",
+        default=os.environ.get("MPIEXEC") or _default_mpiexec(),
+        help="MPI launcher (default $MPIEXEC, else the mpiexec beside this Python "
+        "(the mpich wheel's), else mpiexec on PATH)",
     )
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -333,8 +343,13 @@ def main(argv=None) -> int:
           f"(target >= {MIN_SPEEDUP_2:g}): {'met' if ok else 'NOT met'}; by CPU time "
           f"{cpu_1:.1f} s / {cpu_2:.1f} s = {cpu_1 / cpu_2:.2f}; load average before the "
           f"runs up to {load:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
-    if load > (os.cpu_count() or 1) - 1:
-        print("  (the machine was busy: wall times and the speed-up are not reliable)")
+    # a rank that had its core to itself used about as much CPU time as wall time (the
+    # load average also counts this script's own previous run, so it cannot tell)
+    starved = [(n, pr["rank"]) for n, r in res.items() for pr in r["per_rank"]
+               if pr["cpu_s"] < CPU_SHARE_OK * r["wall_s"]]  # fmt: skip
+    if starved:
+        print(f"  (ranks {starved} got less than {CPU_SHARE_OK:.0%} of a core: the machine "
+              "was busy, wall times and the speed-up are understated)")  # fmt: skip
 
     out = {
         "wall_s_1": r1["wall_s"],
@@ -366,6 +381,7 @@ def main(argv=None) -> int:
         "machine": platform.platform(),
         "cpus": os.cpu_count(),
         "load_average_max_before_runs": load,
+        "ranks_short_of_a_core": starved,
     }  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))

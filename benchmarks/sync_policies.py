@@ -26,7 +26,7 @@ Usage::
         [--window-ms MS] [--exchange-interval-ms MS] [--delivery batched|per-exchange]
 
 ``--quick`` cuts the run at 0.6 s (9 inputs) for a smoke test.  Runtime: about
-10 minutes on 2 shared cores (the 0.1-ms reference dominates).
+13 minutes on 2 shared cores (the 0.1-ms reference takes 7).
 """
 
 from __future__ import annotations

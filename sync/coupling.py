@@ -270,7 +270,6 @@ class CalciumCoupling:
         """
         value = self.interval_value(dt_s, window, base_conc, values)
         self._set_exchange_inputs(value, window)
-        self._knot = value
         return self._port_to_mol(value, dt_s)
 
     def interval_value(self, dt_s: float, window: bool, base_conc: float | None = None,

@@ -130,8 +130,6 @@ class Plan:
         self.window_end: int | None = None
         self.anchor = start_tick
         self.window_links: set[int] = set()
-        #: Links whose input reached the synapse at the last :meth:`take`.
-        self.arrived: set[int] = set()
 
     @property
     def fixed(self) -> bool:
@@ -189,7 +187,6 @@ class Plan:
             self.anchor = tick
             end = tick + self.window
             self.window_end = end if self.window_end is None else max(self.window_end, end)
-        self.arrived = arrived
         mandatory = self.window_links | arrived
         open_after = self.window_end is not None and tick < self.window_end
         if not open_after:

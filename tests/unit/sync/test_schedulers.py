@@ -108,14 +108,14 @@ def test_arrivals_are_reported_and_a_window_can_be_held_open():
     plan.set_inputs([[(100, 140)], []], 0)
     assert plan.next_tick(0) == 100
     plan.take(100)
-    assert plan.arrived == set()
-    ticks, now = [], 100
+    ticks, arrivals, now = [], [], 100
     while (k := plan.next_tick(now)) is not None:
+        arrivals.append(plan.arrivals_at(k))  # known before the exchange at k
         plan.take(k)
         ticks.append(k)
         now = k
     assert ticks == [120, 140]  # the window closes at 100 + 40 ticks (arrival included)
-    assert plan.arrived == {0}
+    assert arrivals == [set(), {0}]
     assert plan.next_tick(140) is None
     plan.hold_open(140)  # batched delivery follows a calcium tail past the window
     assert plan.next_tick(140) == 160

@@ -68,7 +68,7 @@ def test_the_spike_opens_the_window_and_the_arrival_is_an_exchange():
     plan.set_inputs([[(1000, 1050)], [(5000, 5040)]], now=0)
     ex = _walk(plan, 10**6)
     assert [k for k, _, _ in ex] == [1000, 1040, 1050, 1080, 5000, 5040, 5080]
-    assert dict((k, m) for k, m, _ in ex)[1050] == {0}
+    assert {k: m for k, m, _ in ex}[1050] == {0}
 
 
 def test_separate_windows_close_and_reopen():

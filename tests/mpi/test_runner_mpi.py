@@ -270,6 +270,8 @@ def _locked(path: Path) -> bool:
     return False
 
 
+# slow: its mpiexec compiles the split-cell step on a fresh checkout (CI runs -m slow too)
+@pytest.mark.slow
 @pytest.mark.skipif(SIZE > 1, reason="launches its own mpiexec; run it without mpiexec")
 @pytest.mark.parametrize("failing", [1, 0])
 def test_a_failure_on_one_rank_ends_the_whole_job(failing, tmp_path):

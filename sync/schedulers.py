@@ -19,6 +19,19 @@ of its compiled loop, then brings each participating pathway up to it.
     participants are the spines that received input in the current window,
     plus those whose head calcium is still away from its resting value by
     more than ``calcium_rest_tolerance`` (relative).
+
+    Delivery.  ``"per-exchange"`` (the original's): the pathway integrates
+    every exchange interval in one call with that interval's calcium as a
+    constant.  ``"batched"``: the calcium is measured every exchange interval
+    as before, but a spine's pathway integrates many intervals in one call, the
+    input following a continuous course through the measured means (exact per
+    interval; :meth:`biochem.PathwayInstance.set_series`); a call is made at
+    the exchange just before an input reaches the synapse (so the event uses
+    a current weight), after ``batch_bins`` intervals, and at the end.  With
+    ``influx`` coupling, windows then stay open, at no cost in calls, while any
+    spine's calcium is away from rest, so the tail of a calcium transient is
+    measured as finely as its rise (``concentration-difference`` keeps the
+    original's windows, with which its pump and leak switch).
 :class:`FixedInterval`
     Every spine at every ``interval_ms``, counted from the start of the
     coupling: the lock-step baseline and the accuracy reference.

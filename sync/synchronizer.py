@@ -173,6 +173,9 @@ class Synchronizer:
         self.span_ticks = self.clock.ticks(span, "sample_span_ms") if span else 0
         self._pre: tuple[int, np.ndarray] | None = None  # (tick, concentrations) before an exchange
         self.batched = bool(getattr(scheduler, "batched", False))
+        # batched influx follows calcium tails past the windows; concentration-difference
+        # keeps the original's windows (its pump and leak switch with them)
+        self._follow_tails = self.batched and all(lk.calcium.mode == "influx" for lk in self.links)
         if self.batched:
             for lk in self.links:
                 cap = lk.instance.pathway.series_capacity(lk.calcium.ca_in_port)
@@ -380,7 +383,7 @@ class Synchronizer:
             parts = range(len(self.links))
         else:
             parts = set(mandatory)
-            tail = self.batched and not open_after
+            tail = self._follow_tails and not open_after
             if ((len(parts) < len(self.links) or tail)
                     and (self._conc_probe is not None or vals is not None)):  # fmt: skip
                 tol = self.scheduler.calcium_rest_tolerance

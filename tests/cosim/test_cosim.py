@@ -238,3 +238,23 @@ def test_batched_delivery_is_as_accurate_with_ten_times_fewer_calls(accuracy_run
     assert k_b == pytest.approx(ref_k, rel=EQUIVALENCE_RTOL)
     # at least as close to the reference as lock-step exchanges every 1 ms
     assert abs(w_b - ref_w) <= abs(w_fixed - ref_w)
+
+
+def test_batched_concentration_difference_keeps_the_original_windows(spine_pathway,
+                                                                     series_pathway):  # fmt: skip
+    """Same windows, exchanges and pump switching as per-exchange; fewer pathway calls."""
+    out = {}
+    for key, pathway, sched in (("per", spine_pathway, EventDriven(10.0, 1.0)),
+                                ("batched", series_pathway, BATCHED)):  # fmt: skip
+        _, cs = _cosim(pathway, sched, coupling="concentration-difference",
+                         inputs=TRAIN_MS)  # fmt: skip
+        cs.initialize()
+        cs.advance_to(ACCURACY_T_STOP_MS)
+        cs.finish()
+        st = cs.stats()
+        out[key] = (cs.weights(1)[1][-1], st["exchanges"]["spine1"], st["pathway_calls"])
+    (w_per, ex_per, calls_per), (w_b, ex_b, calls_b) = out["per"], out["batched"]
+    assert ex_b == ex_per  # no tail following: the original's windows
+    assert calls_b < calls_per / 2
+    assert w_per - 1.0 > 1e-3
+    assert w_b - 1.0 == pytest.approx(w_per - 1.0, rel=EQUIVALENCE_RTOL)

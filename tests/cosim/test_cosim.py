@@ -247,7 +247,7 @@ def test_batched_concentration_difference_keeps_the_original_windows(spine_pathw
     for key, pathway, sched in (("per", spine_pathway, EventDriven(10.0, 1.0)),
                                 ("batched", series_pathway, BATCHED)):  # fmt: skip
         _, cs = _cosim(pathway, sched, coupling="concentration-difference",
-                         inputs=TRAIN_MS)  # fmt: skip
+                       inputs=TRAIN_MS)  # fmt: skip
         cs.initialize()
         cs.advance_to(ACCURACY_T_STOP_MS)
         cs.finish()

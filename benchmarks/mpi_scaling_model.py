@@ -37,6 +37,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -45,20 +46,25 @@ from pathlib import Path
 RANKS = (1, 2, 4, 8, 16, 32, 64)
 
 
-def _partition_costs(n: int) -> tuple[float, float, str, int]:
-    """(max rank cost, total cost, mode, trunk compartments) of MSN('all') on n ranks."""
+@functools.cache
+def _msn_cells():
+    """The MSN('all') cell, its serial tree's root sections and its total cost (built once)."""
     from electrical._split import partition, serial_root_sections
     from electrical.discretize import compile_tree
     from multiscale.msn import MSN
 
     msn = MSN("all")
     cells = [msn.cell]
-    required = []
-    if n > 1:
-        serial = compile_tree(cells, msn.params.celsius, None, mechanisms=False)
-        required = serial_root_sections(serial)
-    part = partition(cells, n, required)
-    total = partition(cells, 1).loads[0]["cost"]
+    serial = compile_tree(cells, msn.params.celsius, None, mechanisms=False)
+    return cells, serial_root_sections(serial), partition(cells, 1).loads[0]["cost"]
+
+
+def _partition_costs(n: int) -> tuple[float, float, str, int]:
+    """(max rank cost, total cost, mode, trunk compartments) of MSN('all') on n ranks."""
+    from electrical._split import partition
+
+    cells, required, total = _msn_cells()
+    part = partition(cells, n, required if n > 1 else [])
     mx = max(ld["cost"] for ld in part.loads)
     return mx, total, part.mode, int(part.loads[0]["trunk_compartments"])
 

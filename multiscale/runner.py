@@ -162,6 +162,7 @@ def _model(exp: Experiment):
 
 def _pathway(exp: Experiment):
     from biochem import Pathway, Port
+    from biochem.errors import UnsupportedSBMLError
 
     sch = exp.scheduler
     batch = sch.batch_bins if sch.kind == "event-driven" and sch.delivery == "batched" else 0
@@ -176,7 +177,13 @@ def _pathway(exp: Experiment):
         direction = "out" if role == "AMPAR_P" else "in"
         ports[role] = Port(tid, "concentration" if conc else None, unit, direction)
     series = {ports["ca_in"].target: batch} if batch and "ca_in" in ports else None
-    return Pathway.from_file(exp.pathway_path(), ports=ports, series_inputs=series)
+    try:
+        return Pathway.from_file(exp.pathway_path(), ports=ports, series_inputs=series)
+    except UnsupportedSBMLError as exc:
+        if series and "series input" in str(exc):
+            raise ValueError(f"{exc}; batched delivery needs ca_in to be a plain global "
+                             "parameter, or use scheduler.delivery = 'per-exchange'") from None
+        raise
 
 
 def _species_units(pathway, names) -> list[tuple[str, str, str]]:

@@ -117,6 +117,8 @@ class MechBlock:
     currents: dict[str, np.ndarray]
     aux: np.ndarray
     instances: list[PointInstance] = field(default_factory=list)
+    #: the mechanism's global values in this model (defaults and the user's)
+    globals: dict[str, float] = field(default_factory=dict)
     area_factor: np.ndarray | None = None  # 1e2/area for point processes
     where: list[str] = field(default_factory=list)  # "sec(x)" per instance
     #: longitudinal diffusion (density mechanisms with ``diffusion``): per instance the
@@ -576,6 +578,7 @@ def _compile_mechanisms(
                     diffusion_neighbours(pairs)
                 )
         m = len(nodes)
+        blk.globals = dict(globs)
         blk.states = {s: np.full(m, spec.default) for s, spec in cls.states.items()}
         blk.currents = {c: np.zeros(m) for c in cls.currents}
         for var in (*cls.reads, *cls.writes):

@@ -27,6 +27,22 @@ Kernel signatures (argument *names* are checked when the class is registered):
 ``aux`` is a float64 array that belongs to the mechanism (rate tables,
 played vectors); :meth:`Mechanism.make_aux` builds it at compile time.
 
+Vectorised ``advance``
+    The step runs each ``advance`` kernel over chunks of instances in a loop
+    that LLVM vectorises (:mod:`electrical.codegen`).  For that the kernel is
+    compiled again inlined into the loop, with numba's ``error_model='numpy'``
+    (a division by zero gives inf or nan, as NEURON's C does, not an
+    exception), and ``aux`` is passed as a pointer to its data: index it
+    (``aux[k]``) and do nothing else with it there.  The loop stays scalar,
+    and correct, when the kernel calls a function that is not
+    ``inline="always"`` on every instance, calls libm's ``exp`` (a vectorising
+    kernel uses :func:`~electrical.mechanisms.numerics.exp_euler_gate_vec` or
+    :func:`~electrical.mechanisms.numerics.vexp`, within 1 ulp of it; a scalar
+    one is faster with libm's), or branches per instance on a global with a
+    call in one arm (``usetable``: give that path's kernel with
+    :meth:`Mechanism.kernels`, as ``hh`` does).  Point processes that write
+    ion concentrations keep the sequential loop.
+
 Block kernel (optional, density mechanisms)
     ``advance_block(nodes, t, v, <states>, <reads>, <params>, aux, celsius, dt, work)``
     replaces the per-instance ``advance`` loop: the engine calls it once per
@@ -270,6 +286,19 @@ class Mechanism:
     def make_aux(cls, celsius: float, globals_: Mapping[str, float], instances: list) -> np.ndarray:
         """Build the mechanism's ``aux`` array (tables, played data); default: unused."""
         return _no_aux(cls, celsius, globals_, instances)
+
+    @classmethod
+    def kernels(cls, globals_: Mapping[str, float]) -> dict[str, Callable]:
+        """Kernels that replace the class's for these global values; default: none.
+
+        For a global that selects a code path for every instance (``usetable``):
+        the step is then generated with the kernel of that path, which holds no
+        branch on it (a branch per instance with a call in one arm keeps the
+        loop from vectorising).  Keys among ``init``, ``current``, ``advance``;
+        each kernel has the signature of the one it replaces and must give the
+        same numbers for these globals.
+        """
+        return {}
 
     @classmethod
     def check_values(cls, values: Mapping[str, Any]) -> dict[str, float]:

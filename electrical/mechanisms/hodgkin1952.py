@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from .base import DensityMechanism, Param, register
-from .numerics import build_table, exp_euler_gate, table_index, vtrap
+from .numerics import build_table, exp_euler_gate, exp_euler_gate_vec, table_index, vtrap
 
 _VMIN, _VMAX, _NTAB = -100.0, 100.0, 200
 _BASE = 4  # aux[0] usetable, aux[1] q10, aux[2] vmin, aux[3] mfac; tables from aux[4]
@@ -51,6 +51,11 @@ def hh_rates(v, q10):
 def _rates(v, aux):
     if aux[0] == 0.0:
         return hh_rates(v, aux[1])
+    return _table_rates(v, aux)
+
+
+@njit(cache=True, inline="always")
+def _table_rates(v, aux):
     # tables interleaved by grid point: aux[_BASE + 6*i + q] is quantity q at v_i,
     # so one lookup reads two adjacent runs of six values
     i, th = table_index(v, aux[2], aux[3], _NTAB)
@@ -89,6 +94,18 @@ def _hh_advance(t, v, m, h, n, ena, ek, gnabar, gkbar, gl, el, aux, celsius, dt)
     )
 
 
+@njit(cache=True)
+def _hh_advance_tabulated(t, v, m, h, n, ena, ek, gnabar, gkbar, gl, el, aux, celsius, dt):
+    """``_hh_advance`` for usetable = 1: no branch per segment, exp as plain arithmetic
+    (:func:`~.numerics.vexp`, within 1 ulp of libm's), so that its loop vectorises."""
+    minf, mtau, hinf, htau, ninf, ntau = _table_rates(v, aux)
+    return (
+        exp_euler_gate_vec(m, minf, mtau, dt),
+        exp_euler_gate_vec(h, hinf, htau, dt),
+        exp_euler_gate_vec(n, ninf, ntau, dt),
+    )
+
+
 @register
 class HH(DensityMechanism):
     """Hodgkin-Huxley Na/K/leak, identical to NEURON's built-in ``hh`` (tables included)."""
@@ -112,6 +129,10 @@ class HH(DensityMechanism):
     init = staticmethod(_hh_init)
     current = staticmethod(_hh_current)
     advance = staticmethod(_hh_advance)
+
+    @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _hh_advance_tabulated} if globals_.get("usetable", 1.0) else {}
 
     @classmethod
     def make_aux(cls, celsius, globals_, instances):

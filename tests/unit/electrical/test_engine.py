@@ -156,6 +156,58 @@ def test_user_mechanism_in_own_catalogue_runs():
     assert v.values[-1] == pytest.approx(-80.0, abs=1e-6)
 
 
+def test_kernels_chosen_by_globals_replace_the_class_kernels():
+    """Mechanism.kernels(globals) gives the advance kernel of the model's global value.
+
+    A counter state steps by 1 per time step with the class kernel and by 2 with the
+    override; 150 segments span two chunks of the vectorised loop and a remainder.
+    """
+
+    @njit(cache=False)
+    def start(t, v, mode, aux, celsius):
+        return (0.0,)
+
+    @njit(cache=False)
+    def by_one(t, v, x, mode, aux, celsius, dt):
+        return (x + 1.0,)
+
+    @njit(cache=False)
+    def by_two(t, v, x, mode, aux, celsius, dt):
+        return (x + 2.0 * aux[0],)
+
+    class Counter(DensityMechanism):
+        """Counts time steps."""
+
+        name = "counter_test"
+        params = {"mode": Param(0.0, "1")}
+        states = {"x": Param(0.0, "1")}
+        globals = {"fast": Param(0.0, "1", (0.0, 1.0), "1: count by 2")}
+        init = staticmethod(start)
+        advance = staticmethod(by_one)
+
+        @classmethod
+        def make_aux(cls, celsius, globals_, instances):
+            return np.ones(1)
+
+        @classmethod
+        def kernels(cls, globals_):
+            return {"advance": by_two} if globals_["fast"] else {}
+
+    cat = Catalogue("lab2")
+    cat.register(Counter)
+    counts = {}
+    for fast in (0.0, 1.0):
+        cell = Cell("c")
+        sec = cell.section("cable", L=300, diam=1, nseg=150)
+        sec.insert(Counter)
+        sim = Simulation(cell, mech_globals={"counter_test": {"fast": fast}})
+        x = [sim.record("counter_test.x", sec(pos)) for pos in (0.001, 0.5, 0.999)]
+        sim.initialize(-65)
+        sim.advance(10 * sim.dt_ms)
+        counts[fast] = [r.values[-1] for r in x]
+    assert counts == {0.0: [10.0] * 3, 1.0: [20.0] * 3}
+
+
 def test_kernel_signature_is_checked():
     @njit
     def bad(t, v, e, g, aux, celsius):  # parameters in the wrong order

@@ -232,10 +232,7 @@ def build_layout(tree: CompiledTree) -> Layout:
             lay.ion_slot[(ion, kind)] = lay.add_F(f"ion.{ion}.{kind}", arrs[kind])
     for bi, blk in enumerate(tree.blocks):
         cls = blk.cls
-        overrides = cls.kernels(blk.globals)
-        unknown = set(overrides) - {"init", "current", "advance"}
-        if unknown:
-            raise ValueError(f"{cls.__name__}.kernels() returned unknown kernels {sorted(unknown)}")
+        overrides = cls.checked_kernels(blk.globals)
         entry = {
             "cls": cls,
             # the globals that chose kernel overrides (in the source: part of its key)

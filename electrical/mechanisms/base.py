@@ -409,18 +409,34 @@ class Mechanism:
                 continue
             if kname == "receive" and not cls.is_point:
                 raise ModelError(f"{where}: only point processes can receive events")
-            py = getattr(kernel, "py_func", None)
-            if py is None:
+            cls._check_kernel(where, kname, kernel)
+
+    @classmethod
+    def _check_kernel(cls, where: str, kname: str, kernel) -> None:
+        py = getattr(kernel, "py_func", None)
+        if py is None:
+            raise ModelError(f"{where}: kernel '{kname}' must be a numba @njit(cache=True) function")
+        got = list(inspect.signature(py).parameters)
+        want = cls._expected_args(kname)
+        if got != want:
+            raise ModelError(
+                f"{where}: kernel '{kname}' has arguments ({', '.join(got)}); "
+                f"expected ({', '.join(want)})"
+            )
+
+    @classmethod
+    def checked_kernels(cls, globals_: Mapping[str, float]) -> dict[str, Callable]:
+        """:meth:`kernels` for these globals, with names and signatures checked."""
+        out = dict(cls.kernels(globals_))
+        where = f"mechanism '{cls.name}'.kernels({dict(globals_)})"
+        for kname, kernel in out.items():
+            if kname not in ("init", "current", "advance") or getattr(cls, kname) is None:
                 raise ModelError(
-                    f"{where}: kernel '{kname}' must be a numba @njit(cache=True) function"
+                    f"{where}: '{kname}' replaces no kernel of the class; it may replace "
+                    "the class's init, current or advance"
                 )
-            got = list(inspect.signature(py).parameters)
-            want = cls._expected_args(kname)
-            if got != want:
-                raise ModelError(
-                    f"{where}: kernel '{kname}' has arguments ({', '.join(got)}); "
-                    f"expected ({', '.join(want)})"
-                )
+            cls._check_kernel(where, kname, kernel)
+        return out
 
 
 class DensityMechanism(Mechanism):

@@ -206,6 +206,13 @@ def test_kernels_chosen_by_globals_replace_the_class_kernels():
         sim.advance(10 * sim.dt_ms)
         counts[fast] = [r.values[-1] for r in x]
     assert counts == {0.0: [10.0] * 3, 1.0: [20.0] * 3}
+    # a replacement is checked like the class's kernels
+    Counter.kernels = classmethod(lambda cls, g: {"advance": start})
+    with pytest.raises(ModelError, match=r"kernel 'advance' has arguments \(t, v, mode, aux"):
+        Simulation(cell)
+    Counter.kernels = classmethod(lambda cls, g: {"receive": by_two})
+    with pytest.raises(ModelError, match="'receive' replaces no kernel"):
+        Simulation(cell)
 
 
 def test_kernel_signature_is_checked():

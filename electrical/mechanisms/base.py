@@ -295,8 +295,9 @@ class Mechanism:
         the step is then generated with the kernel of that path, which holds no
         branch on it (a branch per instance with a call in one arm keeps the
         loop from vectorising).  Keys among ``init``, ``current``, ``advance``;
-        each kernel has the signature of the one it replaces and must give the
-        same numbers for these globals.
+        each kernel has the signature of the one it replaces and must give its
+        numbers for these globals, up to rounding (hh's tabulated advance uses
+        :func:`~electrical.mechanisms.numerics.vexp`, within 1 ulp of libm's exp).
         """
         return {}
 

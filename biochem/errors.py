@@ -8,8 +8,10 @@ working; bugs raise :class:`InternalError`.  Every message says what went wrong,
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
+
+from common.errors import InternalError as _CommonInternalError
+from common.errors import did_you_mean
 
 __all__ = [
     "BiochemError",
@@ -25,20 +27,6 @@ __all__ = [
     "UnsupportedSBMLError",
     "did_you_mean",
 ]
-
-
-def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str:
-    """Return ``"; did you mean 'x'?"`` (or ``"'x' or 'y'"``), or ``""`` without a close match."""
-    candidates = list(candidates)
-    matches = difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
-    if not matches:  # case-insensitive second chance ('a' -> 'A', 'CA' -> 'ca')
-        lower = {c.lower(): c for c in candidates}
-        matches = [
-            lower[m] for m in difflib.get_close_matches(name.lower(), lower, n=n, cutoff=0.6)
-        ]
-    if not matches:
-        return ""
-    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"
 
 
 class BiochemError(Exception):
@@ -98,5 +86,5 @@ class InstanceArgumentError(BiochemError, ValueError):
     """A nonsense argument to an instance method (time going backwards, NaN value...)."""
 
 
-class InternalError(BiochemError):
+class InternalError(BiochemError, _CommonInternalError):
     """A bug in ``biochem``: please report it with the message and the model."""

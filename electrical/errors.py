@@ -8,8 +8,8 @@ with its unit, what was expected, and the fix.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
+from common.errors import InternalError as _CommonInternalError
+from common.errors import did_you_mean  # noqa: F401  (electrical.errors.did_you_mean is public)
 
 
 class ElectricalError(Exception):
@@ -44,11 +44,5 @@ class SimulationError(ElectricalError, RuntimeError):
     """The simulation was used in the wrong order (e.g. advance before initialize)."""
 
 
-class InternalError(ElectricalError, RuntimeError):
+class InternalError(ElectricalError, _CommonInternalError):
     """A bug in the engine; please report it with the model that triggers it."""
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """Return ``"; did you mean 'x'?"`` for the closest match, or ``""``."""
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from common.steps import whole_steps
+
 from . import codegen
 from ._split import Partition, partition, serial_root_sections, split_slots
 from .discretize import CompiledTree, compile_tree
@@ -449,8 +451,8 @@ class Simulation:
             raise ModelError(f"t_stop_ms = {t_stop_ms!r} is not a number [ms]") from None
         if not math.isfinite(t_stop_ms):
             raise ModelError(f"t_stop_ms = {t_stop_ms} ms is not finite")
-        target = int(round(t_stop_ms / self.dt_ms))
-        if abs(target * self.dt_ms - float(t_stop_ms)) > 1e-9 * max(1.0, abs(t_stop_ms)):
+        target = whole_steps(t_stop_ms, self.dt_ms)
+        if target is None:
             raise ModelError(
                 f"t_stop_ms = {t_stop_ms} ms is not a whole number of steps of dt = {self.dt_ms} ms"
             )

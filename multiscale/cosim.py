@@ -152,7 +152,7 @@ class Cosimulation:
         if not isinstance(msn, MSN):
             raise ModelError(f"Cosimulation needs an MSN (multiscale.msn.build_msn), got {msn!r}")
         if coupling not in COUPLING_MODES:
-            from biochem.errors import did_you_mean
+            from common.errors import did_you_mean
 
             raise CouplingError(
                 f"coupling = {coupling!r}{did_you_mean(coupling, COUPLING_MODES)}; use one of "

@@ -35,7 +35,6 @@ parameter files' ``tStop`` is therefore ``t_stop_ms - equilibrate_ms``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
 import math
@@ -47,6 +46,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from common.errors import did_you_mean
+from common.steps import whole_steps
 
 __all__ = [
     "DEFAULT_SPECIES",
@@ -836,13 +838,6 @@ def _number(v: Any, path: str, md: Mapping, ctx: _Ctx, integer: bool = False) ->
     return v
 
 
-def _did_you_mean(name: str, choices: Iterable[str]) -> str:
-    choices = list(choices)
-    lower = {c.lower(): c for c in choices}
-    if name.lower() in lower:
-        return f"; did you mean '{lower[name.lower()]}'?"
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 _SPINE_RE = re.compile(r"^spine(\d+)$")
@@ -885,7 +880,7 @@ def _convert_value(v: Any, path: str, md: Mapping, ctx: _Ctx) -> Any:
             if v2 in md["choices"]:
                 return v2
         ctx.add(path, f"= {_show(v)}: use one of {', '.join(repr(c) for c in md['choices'])}"
-                      f"{_did_you_mean(str(v), md['choices']) if isinstance(v, str) else ''}")  # fmt: skip
+                      f"{did_you_mean(str(v), md['choices']) if isinstance(v, str) else ''}")  # fmt: skip
         return None
     if kind in ("floats", "strs", "spines", "locations", "selection"):
         if kind == "selection" and isinstance(v, str):
@@ -907,7 +902,7 @@ def _convert_value(v: Any, path: str, md: Mapping, ctx: _Ctx) -> Any:
                     ctx.add(ipath, f"= {_show(item)} is {_type_name(item)}; expected a string")
                 elif md["choices"] and x not in md["choices"]:
                     ctx.add(ipath, f"= {_show(x)}: use one of {', '.join(repr(c) for c in md['choices'])}"
-                                   f"{_did_you_mean(x, md['choices'])}")  # fmt: skip
+                                   f"{did_you_mean(x, md['choices'])}")  # fmt: skip
                     x = None
             elif kind == "spines":
                 x = _spine_ref(item, ipath, ctx)
@@ -917,7 +912,7 @@ def _convert_value(v: Any, path: str, md: Mapping, ctx: _Ctx) -> Any:
                 elif isinstance(item, str) and not _SPINE_RE.match(item):
                     ctx.add(ipath, f"= {_show(item)}: use spine numbers, 'spineN' or one of "
                                    f"{', '.join(repr(c) for c in md['choices'])}"
-                                   f"{_did_you_mean(item, md['choices'])}")  # fmt: skip
+                                   f"{did_you_mean(item, md['choices'])}")  # fmt: skip
                     x = None
                 else:
                     x = _spine_ref(item, ipath, ctx)
@@ -1034,7 +1029,7 @@ def _unknown_key_message(key: str, cls: type, path: str) -> str:
     names = [f.name for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
     where = f"[{path}]" if path else "the top level"
     msg = f"unknown key in {where}"
-    hint = _did_you_mean(key, names)
+    hint = did_you_mean(key, names)
     for suffix in ("_ms", "_s", "_hz", "_nA", "_mV", "_M_per_s"):
         if key + suffix in names:
             hint = f"; give the unit in the key name: '{key + suffix}'"
@@ -1069,7 +1064,7 @@ def _locations_ok(loc: str, n_spines: int) -> tuple[str, float] | str:
         if sm:
             return (f"section '{sec}' does not exist: spine {sm.group(1)} is not in this spine "
                     f"mode ({n_spines} spines)")  # fmt: skip
-        return f"no section '{sec}' in the MSN{_did_you_mean(sec, known)}"
+        return f"no section '{sec}' in the MSN{did_you_mean(sec, known)}"
     return sec, x
 
 
@@ -1078,8 +1073,7 @@ def _section_names(n_spines: int) -> list[str]:
 
 
 def _multiple_of(value: float, step: float) -> bool:
-    k = round(value / step)
-    return abs(k * step - value) <= 1e-9 * max(1.0, abs(value))
+    return whole_steps(value, step) is not None
 
 
 def _check(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
@@ -1200,7 +1194,7 @@ def _check(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
             continue  # mechanism.variable: checked where it is recorded, when the model is built
         ctx.add(f"recording.variables[{i}]",
                 f"= {_show(var)}: use 'v', an ion variable ({', '.join(_ION_VARIABLES[8:12])}, "
-                f"...) or 'mechanism.variable'{_did_you_mean(var, ('v',) + _ION_VARIABLES)}")  # fmt: skip
+                f"...) or 'mechanism.variable'{did_you_mean(var, ('v',) + _ION_VARIABLES)}")  # fmt: skip
     _check_pathway(exp, ctx, check_files)
 
 
@@ -1232,7 +1226,7 @@ def _check_parameters(exp: Experiment, ctx: _Ctx) -> None:
                 ctx.add(kp, f"is set by {excluded[key]}; set it there")
                 continue
             if key not in names:
-                ctx.add(kp, f"unknown parameter of {cls.__name__}{_did_you_mean(key, names)}")
+                ctx.add(kp, f"unknown parameter of {cls.__name__}{did_you_mean(key, names)}")
                 continue
             if key.endswith("_channels"):
                 if not isinstance(value, dict):
@@ -1305,7 +1299,7 @@ def _check_pathway(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
                                  "user SBML file (pathway.sbml = 'my_pathway.xml')")  # fmt: skip
     for role in pw.ports:
         if role not in PATHWAY_ROLES:
-            ctx.add(f"pathway.ports.{role}", f"unknown port role{_did_you_mean(role, PATHWAY_ROLES)}"
+            ctx.add(f"pathway.ports.{role}", f"unknown port role{did_you_mean(role, PATHWAY_ROLES)}"
                                              f"; roles: {', '.join(PATHWAY_ROLES)}")  # fmt: skip
     if not check_files:
         return
@@ -1330,7 +1324,7 @@ def _check_pathway(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
             if tid not in species and tid not in params:
                 ctx.add(f"pathway.ports.{role}", f"= {_show(target)}: no species or parameter "
                                                  f"'{tid}' in {path.name}"
-                                                 f"{_did_you_mean(tid, species | params)}")  # fmt: skip
+                                                 f"{did_you_mean(tid, species | params)}")  # fmt: skip
     else:
         from biochem.spine_pathway import shipped_path
 
@@ -1351,9 +1345,9 @@ def _check_pathway(exp: Experiment, ctx: _Ctx, check_files: bool) -> None:
         if conc and sid not in species:
             ctx.add(f"recording.species[{i}]",
                     f"= {_show(name)}: no species '{sid}' in the pathway (a concentration [X] "
-                    f"needs a species){_did_you_mean(sid, species)}")  # fmt: skip
+                    f"needs a species){did_you_mean(sid, species)}")  # fmt: skip
         elif sid not in known:
-            hint = _did_you_mean(sid, known) or "; write [X] for a species concentration"
+            hint = did_you_mean(sid, known) or "; write [X] for a species concentration"
             ctx.add(
                 f"recording.species[{i}]",
                 f"= {_show(name)}: no species or parameter of that id in the pathway{hint}",

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import math
 
+from common.steps import TICK_ROUNDING, whole_steps
+
 from .errors import SchedulerError
 
-__all__ = ["Clock"]
-
-#: A time is accepted as a whole number of ticks when within this fraction of a tick
-#: (decimal times such as 0.1 ms are not exact multiples of 0.025 in binary).
-TICK_ROUNDING = 1e-6
+__all__ = ["TICK_ROUNDING", "Clock", "whole_steps"]
 
 
 class Clock:
@@ -44,13 +42,13 @@ class Clock:
             raise SchedulerError(f"{what} = {t_ms!r} is not a number [ms]") from None
         if not math.isfinite(x):
             raise SchedulerError(f"{what} = {t_ms!r} ms is not finite")
-        k = round(x)
-        if abs(x - k) > TICK_ROUNDING:
+        k = whole_steps(t_ms, self.dt_ms)
+        if k is None:
             raise SchedulerError(
                 f"{what} = {t_ms!r} ms is not a whole number of time steps of {self.dt_ms} ms; "
                 f"use a multiple of dt_ms"
             )
-        return int(k)
+        return k
 
     def input_tick(self, t_ms: float) -> int:
         """The tick at which an event at ``t_ms`` acts: the first step whose midpoint is >= t.

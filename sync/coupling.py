@@ -32,7 +32,7 @@ other unit is refused when the coupling is built.
 
 from __future__ import annotations
 
-from biochem.units import FARADAY_C_PER_MOL, parse_unit
+from common.units import FARADAY_C_PER_MOL, parse_unit
 
 from .errors import CouplingError
 
@@ -119,7 +119,7 @@ class CalciumCoupling:
         local_electrical: bool = True,
     ) -> None:
         if mode not in COUPLING_MODES:
-            from biochem.errors import did_you_mean
+            from common.errors import did_you_mean
 
             raise CouplingError(
                 f"calcium coupling mode {mode!r}{did_you_mean(mode, COUPLING_MODES)}; use "
@@ -168,7 +168,7 @@ class CalciumCoupling:
             leak_port = leak_port if leak_port in ports else None
         for name in (ca_in_port, pump_port, leak_port):
             if name is not None and name not in ports:
-                from biochem.errors import did_you_mean
+                from common.errors import did_you_mean
 
                 raise CouplingError(
                     f"{where}: the pathway has no port {name!r}{did_you_mean(name, ports)}; "
@@ -348,7 +348,7 @@ class WeightCoupling:
         where = f"spine {instance.spine!r} (instance {instance.name})"
         ports = instance.ports()
         if read_port not in ports:
-            from biochem.errors import did_you_mean
+            from common.errors import did_you_mean
 
             raise CouplingError(
                 f"{where}: the pathway has no port {read_port!r}{did_you_mean(read_port, ports)}"

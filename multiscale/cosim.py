@@ -52,6 +52,7 @@ from sync import (
 )
 
 from .msn import MSN
+from .spine import SYNAPSES as _SYNAPSES
 from .spine import Spine
 from .stimulation import NETCON_DELAY_MS
 
@@ -61,7 +62,6 @@ __all__ = ["DEFAULT_EQUILIBRATE_BIOCHEM_S", "DEFAULT_EQUILIBRATE_MS", "Cosimulat
 DEFAULT_EQUILIBRATE_MS = 100.0
 #: Pathway pre-run with no calcium input (MODEL.md 8.2, t_equilibrium_ecell) [s].
 DEFAULT_EQUILIBRATE_BIOCHEM_S = 300.0
-_SYNAPSES = ("ampa", "nmda")
 
 
 def calcium_influx_terms(sim, spine: Spine) -> list[tuple[str, object, float]]:

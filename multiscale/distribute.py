@@ -1,53 +1,21 @@
 """MPI layout.  The only module of the project that imports mpi4py.
 
 Everything else receives a communicator-like object; :class:`SerialComm` is
-the stand-in for runs without MPI (rank 0 of 1).
+the stand-in for runs without MPI (rank 0 of 1); it lives in
+:mod:`common.comm` so that ``sync`` uses the same one.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+
+from common.comm import SerialComm
 
 __all__ = ["SerialComm", "barrier", "mpi_library_version", "world"]
 
 #: How often a rank waiting in :func:`barrier` looks whether the others arrived [s]
 #: (short against a chunk of a run, long enough to leave the core to the rank that works).
 BARRIER_POLL_S = 0.005
-
-
-class SerialComm:
-    """The one-rank communicator used when mpi4py is absent or not wanted."""
-
-    rank = 0
-    size = 1
-
-    def Get_rank(self) -> int:
-        return 0
-
-    def Get_size(self) -> int:
-        return 1
-
-    def bcast(self, obj: Any, root: int = 0) -> Any:
-        return obj
-
-    def allreduce(self, obj: Any, op: Any = None) -> Any:
-        return obj
-
-    def gather(self, obj: Any, root: int = 0) -> list:
-        return [obj]
-
-    def allgather(self, obj: Any) -> list:
-        return [obj]
-
-    def scatter(self, objs: list, root: int = 0) -> Any:
-        return objs[0]
-
-    def Barrier(self) -> None:
-        return None
-
-    def Abort(self, code: int = 1) -> None:
-        raise SystemExit(code)
 
 
 def world():

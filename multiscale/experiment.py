@@ -50,6 +50,8 @@ import numpy as np
 from common.errors import did_you_mean
 from common.steps import whole_steps
 
+from .spine import SYNAPSES as _SYNAPSES
+
 __all__ = [
     "DEFAULT_SPECIES",
     "PATHWAY_ROLES",
@@ -90,7 +92,6 @@ _REQUIRED_ROLES = {"influx": ("ca_in", "AMPAR_P"),
 
 _SPINE_MODES = {"none": 0, "two": 2, "onebranch": 103, "all": 1504}
 _MODE_ALIASES = {"zero": "none"}
-_SYNAPSES = ("ampa", "nmda")
 _ION_VARIABLES = (
     "ena", "nai", "nao", "ina", "ek", "ki", "ko", "ik",
     "eca", "cai", "cao", "ica", "ecal", "cali", "calo", "ical",

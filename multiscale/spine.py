@@ -31,6 +31,7 @@ from electrical.errors import ModelError
 from electrical.mechanisms.synapses import AMPA, NMDA
 
 __all__ = [
+    "SYNAPSES",
     "CORRECTED_SPINE",
     "HAS_SPINE_CALCIUM",
     "TIMESCALES_SPINE",
@@ -48,6 +49,9 @@ def spine_calcium_available() -> bool:
 
 #: Whether spine calcium (catrack/caltrack) was available when this module was imported.
 HAS_SPINE_CALCIUM = spine_calcium_available()
+
+#: The synapses of a spine head that receive its inputs (MODEL.md 5): the one list.
+SYNAPSES: tuple[str, ...] = ("ampa", "nmda")
 
 
 @dataclass(frozen=True)

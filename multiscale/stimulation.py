@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from electrical import Connection, Simulation, events
 from electrical.errors import ModelError
 
+from .spine import SYNAPSES as _SYNAPSES
 from .spine import Spine
 
 __all__ = ["NETCON_DELAY_MS", "connect_spine_inputs", "connect_timescales_stimuli"]
@@ -27,7 +28,6 @@ __all__ = ["NETCON_DELAY_MS", "connect_spine_inputs", "connect_timescales_stimul
 #: NetCon delay of every synaptic input of the original model [ms] (MODEL.md 5.2).
 NETCON_DELAY_MS = 1.0
 
-_SYNAPSES = ("ampa", "nmda")
 
 
 def _check_spine(spine) -> None:

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from common.comm import SerialComm
+
 from .clock import Clock
 from .errors import SchedulerError, SyncError
 from .schedulers import Plan
@@ -88,25 +90,6 @@ class Link:
     pending: list = field(default_factory=list)
 
 
-class _OneRank:
-    """Communicator stand-in for a run on one rank."""
-
-    def Get_rank(self) -> int:
-        return 0
-
-    def Get_size(self) -> int:
-        return 1
-
-    def gather(self, obj, root: int = 0) -> list:
-        return [obj]
-
-    def bcast(self, obj, root: int = 0):
-        return obj
-
-    def allreduce(self, obj, op=None):
-        return obj
-
-
 def assign_by_cost(costs: list[float], n_ranks: int) -> list[int]:
     """Rank of each item: largest cost first, each to the least-loaded rank (ties: lowest)."""
     load = [0.0] * n_ranks
@@ -148,7 +131,7 @@ class Synchronizer:
         self.bio_t0_s = float(bio_t0_s)
         self.plan = Plan(scheduler, self.clock, self.start, len(self.links))
         self.scheduler = scheduler
-        self.comm = _OneRank() if comm is None else comm
+        self.comm = SerialComm() if comm is None else comm
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
         # electrical values must travel when the compartments are split across ranks
         # (electrical.Simulation(..., comm=) with more than one rank)

@@ -46,7 +46,7 @@ import numpy as np
 
 from .errors import ModelError
 
-__all__ = ["MorphologyError", "load_morphology", "SWC_TYPE_NAMES", "SWC_LIST_NAMES"]
+__all__ = ["SWC_LIST_NAMES", "SWC_TYPE_NAMES", "MorphologyError", "load_morphology"]
 
 #: section base name per SWC type (NEURON's ``type2name``)
 SWC_TYPE_NAMES = {1: "soma", 2: "axon", 3: "dend", 4: "apic"}
@@ -270,10 +270,9 @@ def _import3d_sections(s: _Samples) -> list[_I3dSec]:
                     if typ[p] != 1 and typ[pid[p]] == 1:
                         connect2prox[i] = 1
                         nchild[p] = 1
-                elif p == 0:
-                    if typ[p] != 1:
-                        connect2prox[i] = 1
-                        nchild[p] = 1
+                elif p == 0 and typ[p] != 1:
+                    connect2prox[i] = 1
+                    nchild[p] = 1
             if typ[p] != typ[i]:
                 nchild[p] += 0.01
     nchild_soma = [0] * n
@@ -285,20 +284,28 @@ def _import3d_sections(s: _Samples) -> list[_I3dSec]:
             if p >= 0 and typ[p] == 1:
                 nchild_soma[p] += 1
     soma3geom = False
-    if nsoma == 3 and n >= 3 and pid[1] == 0 and pid[2] == 0:
-        if nchild[1] == 0 and nchild[2] == 0 and s.d[1] == s.d[0] and s.d[2] == s.d[0]:
-            length = 0.0
-            for i in (1, 2):
-                length += math.sqrt(
-                    (s.x[i] - s.x[0]) ** 2 + (s.y[i] - s.y[0]) ** 2 + (s.z[i] - s.z[0]) ** 2
-                )
-            if abs(length / s.d[0] - 1) < 0.01:
-                soma3geom = True
-                pid[2] = 1  # NeuroMorpho sphere: one soma section, its first point only
+    if (
+        nsoma == 3
+        and n >= 3
+        and pid[1] == 0
+        and pid[2] == 0
+        and nchild[1] == 0
+        and nchild[2] == 0
+        and s.d[1] == s.d[0]
+        and s.d[2] == s.d[0]
+    ):
+        length = 0.0
+        for i in (1, 2):
+            length += math.sqrt(
+                (s.x[i] - s.x[0]) ** 2 + (s.y[i] - s.y[0]) ** 2 + (s.z[i] - s.z[0]) ** 2
+            )
+        if abs(length / s.d[0] - 1) < 0.01:
+            soma3geom = True
+            pid[2] = 1  # NeuroMorpho sphere: one soma section, its first point only
     for i in range(n - 1):
-        if typ[i] == 1 and typ[i + 1] == 1 and pid[i + 1] == i:
-            if not (i != 0 and nchild_soma[i] > 1):
-                nchild[i] = 1
+        # contiguous soma points continue a section unless the parent branches
+        if typ[i] == 1 and typ[i + 1] == 1 and pid[i + 1] == i and (i == 0 or nchild_soma[i] <= 1):
+            nchild[i] = 1
     ends = [i for i in range(n) if nchild[i] != 1]
     point2sec = [0] * n
     si = 0
@@ -340,9 +347,8 @@ def _import3d_sections(s: _Samples) -> list[_I3dSec]:
                     sec.parentx = 0.5
                     if den_con_soma and i - first > 1:
                         sec.first = 1
-                elif i - first > 1 and nchild_soma[pf] > 1:
-                    if typ[first] != 1:
-                        sec.first = 1
+                elif i - first > 1 and nchild_soma[pf] > 1 and typ[first] != 1:
+                    sec.first = 1
         secs.append(sec)
         if sec.parent is not None and sec.parent.type == 1 and sec.type != 1:
             sec.d0 = float(s.d[sec.cols[1]])
@@ -423,8 +429,7 @@ def load_morphology(
     suffix = Path(p).suffix.lower()
     if suffix != ".swc":
         raise MorphologyError(
-            f"{p}: unknown morphology format '{suffix or '(no suffix)'}'; "
-            "give an SWC file (.swc)"
+            f"{p}: unknown morphology format '{suffix or '(no suffix)'}'; give an SWC file (.swc)"
         )
     samples = _read_swc_table(p)
     if len(samples.id) < 2:

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from .errors import LocationError, ModelError, TopologyError, did_you_mean
 
 __all__ = [
-    "distance",
-    "set_by_distance",
-    "sections_in",
-    "lambda_f",
-    "dlambda_nseg",
-    "set_nseg_dlambda",
     "default_origin",
+    "distance",
+    "dlambda_nseg",
+    "lambda_f",
+    "sections_in",
+    "set_by_distance",
+    "set_nseg_dlambda",
 ]
 
 
@@ -133,7 +133,7 @@ def set_by_distance(cell, pattern: str, path: str, f, origin=None) -> int:
             dist = distance(cell, seg, origin)
             try:
                 v = f(dist, sec.name) if two else f(dist)
-            except Exception as exc:  # the user's function: name where it failed
+            except Exception as exc:  # noqa: BLE001  (any error of the user's rule: say where)
                 raise ModelError(
                     f"cell.set_by_distance('{pattern}', '{path}'): the rule raised "
                     f"{type(exc).__name__}: {exc} at {seg} (distance {dist:g} um)"

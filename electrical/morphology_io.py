@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -248,7 +248,8 @@ class _I3dSec:
     d0: float | None = None  # diameter override of the first raw point
     removed: bool = False
     nameindex: int = 0
-    children: list[_I3dSec] = field(default_factory=list)
+    raw: np.ndarray | None = None  # (n, 4) x, y, z, diam of the raw points [um]
+    line: int | None = None  # file line of its first own point, when known
 
 
 def _import3d_sections(s: _Samples) -> list[_I3dSec]:
@@ -364,16 +365,25 @@ def _import3d_sections(s: _Samples) -> list[_I3dSec]:
             first = i
     mksection(isec, first, n)
 
-    # chk_valid: drop one-point and zero-length two-point sections (not the root)
+    for sec in secs:
+        sec.raw = np.column_stack([s.x[sec.cols], s.y[sec.cols], s.z[sec.cols], s.d[sec.cols]])
+        if sec.d0 is not None:
+            sec.raw[0, 3] = sec.d0
+        sec.line = int(s.line[sec.first_pt])
+    return _chk_valid(secs)
+
+
+def _chk_valid(secs: list[_I3dSec]) -> list[_I3dSec]:
+    """Import3d_GUI.chk_valid: drop one-point and zero-length two-point sections (not the
+    root), reattaching their children to their parent."""
     for k in range(len(secs) - 1, -1, -1):
         sec = secs[k]
         if sec.parent is None:
             continue
-        npt = len(sec.cols) - sec.first
+        npt = len(sec.raw) - sec.first
         drop = npt <= 1
         if not drop and npt <= 2:
-            a, b = sec.cols[sec.first], sec.cols[sec.first + 1]
-            drop = s.x[a] == s.x[b] and s.y[a] == s.y[b] and s.z[a] == s.z[b]
+            drop = bool(np.all(sec.raw[sec.first, :3] == sec.raw[sec.first + 1, :3]))
         if drop:
             sec.removed = True
             for later in secs[k + 1 :]:
@@ -383,20 +393,13 @@ def _import3d_sections(s: _Samples) -> list[_I3dSec]:
     return [sec for sec in secs if not sec.removed]
 
 
-def _points(s: _Samples, sec: _I3dSec) -> np.ndarray:
+def _points(sec: _I3dSec) -> np.ndarray:
     """The section's pt3dadd arguments, as Import3d_GUI.instantiate writes them."""
-    cols = sec.cols[sec.first :]
-    xs = [float(s.x[c]) for c in cols]
-    ys = [float(s.y[c]) for c in cols]
-    zs = [float(s.z[c]) for c in cols]
-    ds = [float(s.d[c]) for c in cols]
-    if sec.d0 is not None and sec.first == 0:
-        ds[0] = sec.d0
-    if len(ds) == 1:  # sphere_rep: a 3-point cylinder along x with L = diam
-        x0, d0 = xs[0], ds[0]
-        xs = [x0 - d0 / 2, x0, x0 + d0 / 2]
-        ys, zs, ds = [ys[0]] * 3, [zs[0]] * 3, [d0] * 3
-    return np.array([[_fmt8(v) for v in p] for p in zip(xs, ys, zs, ds)])
+    rows = [[float(v) for v in r] for r in sec.raw[sec.first :]]
+    if len(rows) == 1:  # sphere_rep: a 3-point cylinder along x with L = diam
+        x0, y0, z0, d0 = rows[0]
+        rows = [[x0 - d0 / 2, y0, z0, d0], [x0, y0, z0, d0], [x0 + d0 / 2, y0, z0, d0]]
+    return np.array([[_fmt8(v) for v in r] for r in rows])
 
 
 def load_morphology(
@@ -427,17 +430,21 @@ def load_morphology(
 
     p = str(path)
     suffix = Path(p).suffix.lower()
-    if suffix != ".swc":
+    if suffix == ".swc":
+        samples = _read_swc_table(p)
+        if len(samples.id) < 2:
+            raise _err(
+                p, int(samples.line[0]), "only one sample; a morphology needs at least two samples"
+            )
+        _check_with_morphio(p)
+        secs = _import3d_sections(samples)
+    elif suffix == ".asc":
+        secs = _asc_sections(p)
+    else:
         raise MorphologyError(
-            f"{p}: unknown morphology format '{suffix or '(no suffix)'}'; give an SWC file (.swc)"
+            f"{p}: unknown morphology format '{suffix or '(no suffix)'}'; "
+            "give an SWC (.swc) or Neurolucida ASCII (.asc) file"
         )
-    samples = _read_swc_table(p)
-    if len(samples.id) < 2:
-        raise _err(
-            p, int(samples.line[0]), "only one sample; a morphology needs at least two samples"
-        )
-    _check_with_morphio(p)
-    secs = _import3d_sections(samples)
     # names: numbered per type in section order (set_nameindex)
     counts: dict[int, int] = {}
     for sec in secs:
@@ -448,11 +455,11 @@ def load_morphology(
     lists: dict[str, list[str]] = {"all": []}
     for sec in secs:
         sname = f"{_type_name(sec.type)}[{sec.nameindex}]"
-        line = int(samples.line[sec.first_pt])
         try:
-            section = Section(sname, points=_points(samples, sec), Ra=Ra, cm=cm)
+            section = Section(sname, points=_points(sec), Ra=Ra, cm=cm)
         except ModelError as exc:
-            raise _err(p, line, f"section {sname} starting here: {exc}") from None
+            where = "starting here" if sec.line is not None else "of the file"
+            raise _err(p, sec.line, f"section {sname} {where}: {exc}") from None
         built[id(sec)] = section
         cell.add(section)
         if sec.parent is not None:
@@ -470,3 +477,179 @@ def load_morphology(
     cell._section_lists = lists  # read by Cell.sections_in
     cell.morphology_file = p
     return cell
+
+
+# -- Neurolucida ASCII (.asc) --------------------------------------------------------------
+
+
+def _vec_interpolate(xdest: np.ndarray, xsrc: np.ndarray, ysrc: np.ndarray) -> np.ndarray:
+    """hoc ``Vector.interpolate``: linear, the end values outside the source range."""
+    return np.interp(xdest, xsrc, ysrc)
+
+
+def _contourcenter(x: np.ndarray, y: np.ndarray, z: np.ndarray):
+    """Import3d_Section.contourcenter: 101 points evenly spaced along the open outline
+    (the arc length is measured in the xy plane) and their mean."""
+    n = len(x)
+    ex = np.diff(np.append(x, x[0]))
+    ey = np.diff(np.append(y, y[0]))
+    perim = np.zeros(n)
+    for i in range(1, n):
+        perim[i] = perim[i - 1] + math.sqrt(ex[i - 1] * ex[i - 1] + ey[i - 1] * ey[i - 1])
+    step = perim[n - 1] / 100
+    d = np.array([i * step for i in range(101)])
+    xs = _vec_interpolate(d, perim, x)
+    ys = _vec_interpolate(d, perim, y)
+    zs = _vec_interpolate(d, perim, z)
+    return np.array([xs.mean(), ys.mean(), zs.mean()]), xs, ys, zs
+
+
+def _convexify(d: list[float], rad: list[float]) -> None:
+    j = len(d) - 1
+    while j > 0:
+        if d[j] <= d[j - 1]:
+            del d[j]
+            del rad[j]
+            if j != len(d):
+                j += 1
+        j -= 1
+
+
+def _contour2centroid(path: str, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Import3d_GUI.contour2centroid: a soma outline -> 21 centroid points with diameters.
+
+    The outline is resampled (contourcenter), its principal axis found, and
+    the diameter at 21 positions along that axis is the width of the outline
+    across it (in the xy plane).
+    """
+    mean, xs, ys, zs = _contourcenter(x, y, z)
+    pts = np.vstack([xs - mean[0], ys - mean[1], zs - mean[2]])
+    m = np.empty((3, 3))
+    for i in range(3):
+        for j in range(i, 3):
+            m[i, j] = float(np.sum(pts[i] * pts[j]))
+            m[j, i] = m[i, j]
+    vals, vecs = np.linalg.eigh(m)
+    imax, imin = int(np.argmax(vals)), int(np.argmin(vals))
+    major = vecs[:, imax].copy()
+    if major[int(np.argmax(np.abs(major)))] < 0:
+        major *= -1
+    minor = vecs[:, 3 - imin - imax].copy()
+    minor[2] = 0.0
+    if np.linalg.norm(minor) / (np.linalg.norm(major) + 1e-100) < 1e-6:
+        raise MorphologyError(f"{path}: the soma outline has no width in the xy plane")
+    minor /= np.linalg.norm(minor)
+    dd = [float(np.dot(pts[:, i], major)) for i in range(pts.shape[1])]
+    rad = [float(np.dot(pts[:, i], minor)) for i in range(pts.shape[1])]
+    k = int(np.argmax(dd))
+    dd = dd[k:] + dd[:k]
+    rad = rad[k:] + rad[:k]
+    k = int(np.argmin(dd))
+    side2, rad2 = dd[k:], rad[k:]
+    d1, r1 = dd[:k][::-1], rad[:k][::-1]
+    _convexify(d1, r1)
+    _convexify(side2, rad2)
+    allpos = sorted(d1 + side2)
+    if len(allpos) < 4 or allpos[-2] <= allpos[1]:
+        raise MorphologyError(f"{path}: the soma outline is too small to find its axis")
+    lo, hi = allpos[1], allpos[-2]
+    step = (hi - lo) / 20
+    npos = math.floor((hi - lo) / step + 1e-9) + 1
+    pos = np.array([k * step + lo for k in range(npos)])
+    ra = _vec_interpolate(pos, np.array(d1), np.array(r1))
+    rb = _vec_interpolate(pos, np.array(side2), np.array(rad2))
+    diam = np.abs(ra - rb)
+    diam[0] = (diam[0] + diam[1]) / 2
+    diam[-1] = (diam[-1] + diam[-2]) / 2
+    centre = np.outer(pos, major) + mean
+    return np.column_stack([centre, diam])
+
+
+def _f32_decimal(v: float) -> float:
+    """The decimal a single-precision value was read from (its shortest repr).
+
+    MorphIO keeps points in single precision; NEURON reads the file's decimals
+    in double precision.  For numbers written with up to 7 significant digits
+    (what reconstruction software writes) the shortest decimal that rounds to
+    the same single-precision value is the decimal in the file.
+    """
+    return float(str(np.float32(v)))
+
+
+_MORPHIO_TYPES = {1: 1, 2: 2, 3: 3, 4: 4}
+
+
+def _asc_sections(path: str) -> list[_I3dSec]:
+    """Sections of a Neurolucida ASCII file, read by MorphIO, as Import3d_Neurolucida3.
+
+    The soma outline (CellBody contour) is the first section, its 3-D points
+    the 21-point centroid of :func:`_contour2centroid`; each tree's root
+    connects to soma(0.5) through a wire (its first 3-D point is its own
+    first point); a branch starts with its parent's last point (with the
+    branch's first diameter) unless the file repeats that point (MorphIO's
+    duplicate-point rule is the same).  Sections are in file order.
+    """
+    try:
+        import morphio
+    except ImportError as exc:  # pragma: no cover - MorphIO is a dependency
+        raise MorphologyError(f"{path}: reading .asc files needs MorphIO ({exc})") from None
+    if not os.path.isfile(path):
+        raise _err(path, None, "no such file")
+    morphio.set_maximum_warnings(0)
+    try:
+        m = morphio.Morphology(path)
+    except morphio.MorphioError as exc:
+        msg = " ".join(str(exc).split())
+        raise MorphologyError(f"{path}: {msg}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _err(path, None, f"cannot be read as Neurolucida ASCII ({exc})") from None
+    secs: list[_I3dSec] = []
+    soma: _I3dSec | None = None
+    spts = np.asarray(m.soma.points, dtype=float)
+    if len(spts):
+        if m.soma_type != morphio.SomaType.SOMA_SIMPLE_CONTOUR or len(spts) < 3:
+            raise _err(
+                path,
+                None,
+                f"soma of {len(spts)} points ({m.soma_type.name}); a CellBody outline "
+                "of at least 3 points is supported",
+            )
+        c = np.vectorize(_f32_decimal)(spts)
+        soma = _I3dSec(first_pt=0, cols=[], type=1)
+        soma.raw = _contour2centroid(path, c[:, 0], c[:, 1], c[:, 2])
+        secs.append(soma)
+    roots = list(m.root_sections)
+    if soma is None and len(roots) > 1:
+        raise _err(path, None, f"{len(roots)} trees and no CellBody outline to join them")
+    made: dict[int, _I3dSec] = {}
+    for root in roots:
+        for ms in root.iter():
+            t = int(ms.type)
+            if t not in _MORPHIO_TYPES:
+                raise _err(
+                    path,
+                    None,
+                    f"a tree of unknown type {ms.type.name}; label it Dendrite, Apical or Axon",
+                )
+            pts = np.vectorize(_f32_decimal)(np.asarray(ms.points, dtype=float))
+            dia = np.vectorize(_f32_decimal)(np.asarray(ms.diameters, dtype=float))
+            if np.any(dia <= 0):
+                k = int(np.argmax(dia <= 0))
+                raise _err(
+                    path,
+                    None,
+                    f"a {ms.type.name} point at ({pts[k, 0]:g}, {pts[k, 1]:g}, {pts[k, 2]:g}) "
+                    "has zero diameter; diameters must be positive",
+                )
+            raw = np.column_stack([pts, dia])
+            sec = _I3dSec(first_pt=0, cols=[], type=_MORPHIO_TYPES[t])
+            if ms.is_root:
+                if soma is not None:  # wire to the soma centre, dropped from the 3-D points
+                    sec.parent, sec.parentx, sec.first = soma, 0.5, 1
+                    raw = np.vstack([[0.0, 0.0, 0.0, 0.01], raw])
+            else:
+                sec.parent = made[ms.parent.id]
+            sec.raw = raw
+            made[ms.id] = sec
+            secs.append(sec)
+    return _chk_valid(secs)

@@ -1,7 +1,8 @@
 """NEURON Import3d as the reference: run in a subprocess, print JSON (used by the tests).
 
-``python _import3d_reference.py FILE.swc`` imports FILE with NEURON's
-Import3d_SWC_read + Import3d_GUI(…, False).instantiate(None), then prints, per
+``python _import3d_reference.py FILE`` imports FILE with NEURON's
+Import3d_SWC_read (.swc) or Import3d_Neurolucida3 (.asc) and
+Import3d_GUI(…, False).instantiate(None), then prints, per
 section: name, parent name and x, L, nseg, 3-D points, segment areas and
 diameters, h.distance from soma[0](0.5) at every segment centre and at both ends,
 and the d-lambda nseg (fixnseg, 100 Hz, d_lambda 0.1) after the others are read.
@@ -21,7 +22,10 @@ def main(path: str, nseg: int) -> None:
 
     h.load_file("stdlib.hoc")
     h.load_file("import3d.hoc")
-    reader = h.Import3d_SWC_read()
+    if path.lower().endswith(".asc"):
+        reader = h.Import3d_Neurolucida3()
+    else:
+        reader = h.Import3d_SWC_read()
     reader.quiet = 1
     reader.input(path)
     gui = h.Import3d_GUI(reader, False)

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.validation, pytest.mark.neuron]
 HERE = Path(__file__).resolve().parent
 DATA = Path(__file__).resolve().parents[2] / "data" / "morphologies"
 HSU_SWC = Path("modeldb", "hsu2018", "FullModel", "morphologies", "EB2-late-bifurcation.swc")
-GENERATED = sorted(DATA.glob("*.swc"))
+GENERATED = sorted([*DATA.glob("*.swc"), *DATA.glob("*.asc")])
 
 #: relative difference of lengths, diameters and areas: both sides integrate the
 #: same single-precision 3-D points in double precision (differences ~1e-15)

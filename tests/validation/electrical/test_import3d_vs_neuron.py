@@ -39,6 +39,16 @@ GEOMETRY_RTOL = 1e-9
 DISTANCE_ATOL_UM = 1e-9
 #: segments per section in the comparison (interior nodes, not only centres)
 NSEG = 3
+#: NEURON subtracts consecutive 3-D coordinates in single precision (its Pt3d holds
+#: floats) before summing arc lengths in double; Section.points and
+#: discretize.section_geometry subtract in double.  Where consecutive coordinates
+#: straddle 0 the lengths differ by ~5e-9 relative (branched_irregular_soma.asc):
+#: the bound for that file until the engine subtracts in single precision too
+FLOAT32_ARC_RTOL = 1e-8
+#: the same effect on path distances [um] (~2e-7 um over ~100 um)
+FLOAT32_ARC_ATOL_UM = 1e-6
+#: files whose coordinates straddle 0 between consecutive points (see above)
+STRADDLING = {"branched_irregular_soma.asc"}
 
 TABLE: list[tuple[str, int, float, float]] = []
 
@@ -68,7 +78,13 @@ def _renumbered_in_file_order(src: Path, dst: Path) -> None:
     )
 
 
-def _compare(ours_path: Path, ref_path: Path, label: str) -> None:
+def _compare(
+    ours_path: Path,
+    ref_path: Path,
+    label: str,
+    rtol: float = GEOMETRY_RTOL,
+    atol_um: float = DISTANCE_ATOL_UM,
+) -> None:
     ref = _neuron_import(ref_path)
     cell = Cell.from_morphology(ours_path)
     ours = {s.name: s for s in cell.sections}
@@ -81,13 +97,13 @@ def _compare(ours_path: Path, ref_path: Path, label: str) -> None:
         if sec.parent is not None:
             assert sec.parent_x == r["parent_x"], r["name"]
         np.testing.assert_array_equal(sec.points, np.array(r["points"]), err_msg=r["name"])
-        np.testing.assert_allclose(sec.L, r["L"], rtol=GEOMETRY_RTOL, err_msg=r["name"])
+        np.testing.assert_allclose(sec.L, r["L"], rtol=rtol, err_msg=r["name"])
         area, _, _, diam = section_geometry(sec)
-        np.testing.assert_allclose(area, r["area"], rtol=GEOMETRY_RTOL, err_msg=r["name"])
-        np.testing.assert_allclose(diam, r["diam"], rtol=GEOMETRY_RTOL, err_msg=r["name"])
+        np.testing.assert_allclose(area, r["area"], rtol=rtol, err_msg=r["name"])
+        np.testing.assert_allclose(diam, r["diam"], rtol=rtol, err_msg=r["name"])
         dist = [cell.distance(seg) for seg in sec.segments()]
         dist += [cell.distance(sec(0)), cell.distance(sec(1))]
-        np.testing.assert_allclose(dist, r["distance"], rtol=0, atol=DISTANCE_ATOL_UM)
+        np.testing.assert_allclose(dist, r["distance"], rtol=0, atol=atol_um)
         max_area = max(max_area, float(np.max(np.abs(area / np.array(r["area"]) - 1))))
         max_dist = max(max_dist, float(np.max(np.abs(np.array(dist) - r["distance"]))))
     nseg = cell.set_nseg_dlambda(freq_hz=100, d_lambda=0.1)
@@ -95,9 +111,31 @@ def _compare(ours_path: Path, ref_path: Path, label: str) -> None:
     TABLE.append((label, len(ref), max_area, max_dist))
 
 
-@pytest.mark.parametrize("path", GENERATED, ids=[p.name for p in GENERATED])
-def test_generated_swc_equal_import3d(path):
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            p,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="engine arc lengths subtract 3-D coordinates in double, NEURON in "
+                "single precision (~5e-9 relative here); see FLOAT32_ARC_RTOL",
+            ),
+        )
+        if p.name in STRADDLING
+        else p
+        for p in GENERATED
+    ],
+    ids=[p.name for p in GENERATED],
+)
+def test_generated_files_equal_import3d(path):
     _compare(path, path, path.name)
+
+
+@pytest.mark.parametrize("name", sorted(STRADDLING))
+def test_straddling_coordinates_within_single_precision_arc(name):
+    """Names, parents and 3-D points exactly; lengths within FLOAT32_ARC_RTOL."""
+    _compare(DATA / name, DATA / name, f"{name} (*)", FLOAT32_ARC_RTOL, FLOAT32_ARC_ATOL_UM)
 
 
 def test_hsu2018_swc_equal_import3d(tmp_path, reference_dir):
@@ -114,7 +152,8 @@ def test_zz_print_table():
     if not TABLE:
         pytest.skip("no comparison ran")
     print(
-        "\nfile                               sections  max rel area diff  max distance diff [um]"
+        "\nfile                                   sections  max rel area diff  max distance diff [um]"
     )
     for label, n, a, d in TABLE:
-        print(f"{label:34s} {n:8d}  {a:17.3e}  {d:22.3e}")
+        print(f"{label:38s} {n:8d}  {a:17.3e}  {d:22.3e}")
+    print("(*) lengths from single-precision coordinate differences: see FLOAT32_ARC_RTOL")

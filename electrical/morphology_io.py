@@ -1,43 +1,57 @@
 """Morphology files -> sections, exactly as NEURON's Import3d builds them.
 
-:func:`load_morphology` reads an SWC file (``.swc``) and builds a :class:`Cell`
-whose sections, names, 3-D points and connections are those NEURON's
-``Import3d_SWC_read`` + ``Import3d_GUI.instantiate`` create from the same file
-(neuron 9.0.2, ``share/nrn/lib/hoc/import3d``):
+:func:`load_morphology` (``Cell.from_morphology``) reads an SWC file (``.swc``)
+or a Neurolucida ASCII file (``.asc``) and builds a :class:`Cell` whose
+sections, names, 3-D points and connections are those NEURON's Import3d
+(``Import3d_SWC_read`` / ``Import3d_Neurolucida3`` + ``Import3d_GUI.instantiate``,
+neuron 9.0.2, ``share/nrn/lib/hoc/import3d``) creates from the same file:
 
-- samples in file order (ids increasing; NEURON sorts by id, which for files
-  whose ids increase is the same order); a section is an unbranched run of
-  samples of one type, cut at branch points and at type changes;
-- names ``soma[i]``, ``axon[i]``, ``dend[i]``, ``apic[i]`` (types 1-4) and
-  ``dend_N[i]`` for a custom type N, numbered per type in sample order;
+- SWC samples in file order (NEURON sorts by id; for files whose ids increase
+  that is the same order, and files whose parents come first in the file but
+  with larger ids, which NEURON rejects, are read in file order); a section is
+  an unbranched run of samples of one type, cut at branch points and at type
+  changes;
+- names ``soma[i]``, ``axon[i]``, ``dend[i]``, ``apic[i]`` (SWC types 1-4)
+  and ``dend_N[i]`` for a custom type N, numbered per type in section order;
 - section lists ``somatic``, ``axonal``, ``basal``, ``apical``,
   ``dendritic_N`` (custom types; ``type_names`` adds an alias) and ``all``;
-- somata: a one-point soma becomes a 3-point cylinder with L = diam along x
-  (children attach at 0.5 by a "wire", i.e. their first point is their own
-  first sample); the NeuroMorpho three-point soma (uniform diameter, middle
-  point as root, length = diameter) is treated the same way; a multi-point
-  soma is a chain of cylinders (children at 0, 0.5 for interior points, or 1);
-- a child's first 3-D point is its parent sample (with the diameter of its
-  own first sample when the parent is a soma point), except over a wire;
+- somata: a one-point SWC soma becomes a 3-point cylinder with L = diam
+  along x (children attach at 0.5 by a "wire": their first 3-D point is their
+  own first sample); the NeuroMorpho three-point soma (uniform diameter,
+  middle point as root, length = diameter) is treated the same way; a
+  multi-point soma is a chain of cylinders (children at 0, at 0.5 from
+  interior points, or at 1); a Neurolucida CellBody outline becomes NEURON's
+  21-point centroid along its principal axis (``contour2centroid``) and every
+  tree joins it at 0.5 by a wire;
+- a child's first 3-D point is its parent's point (SWC: with the diameter of
+  its own first sample when the parent is a soma point; ASC: with its own first
+  diameter unless the file repeats the branch point), except over a wire;
 - one-point sections and two-point sections of zero length are dropped and
   their children reattached, as NEURON's ``chk_valid`` does;
 - 3-D points go through NEURON's ``%.8g`` text and its single-precision
   ``pt3dadd`` storage, so lengths and frustum areas are NEURON's.
 
-The file is also read by MorphIO (a maintained reader; it checks the tree
-and reports problems we do not name ourselves).  The section structure is
-built from the sample table because Import3d's rules depend on which sample
-a neurite leaves from (the soma point it attaches to) and on sample order,
-which MorphIO's section model does not keep.
+Both formats are read by MorphIO (a maintained reader).  For SWC the
+sections are built from the sample table, because Import3d's rules depend on
+which sample a neurite leaves from (the soma point it attaches to) and on
+sample order, which MorphIO's section model does not keep; MorphIO still reads
+the file and its errors are reported.  For ASC the sections come from MorphIO
+(single-precision values are mapped back to the file's decimals, exact for
+numbers of up to 7 significant digits).  Departures from NEURON: a marker
+inside a Neurolucida branch is not a point of that branch (NEURON's reader
+appends it); a Neurolucida tree without a Dendrite/Apical/Axon label is taken
+by MorphIO as a marker and skipped (NEURON makes a ``dend_0`` section); a
+stack of soma outlines is refused.
 
-Bad files raise :class:`MorphologyError` with one line naming the file, the
-line and the fix.
+Bad files raise :class:`MorphologyError` with one line ``file:line: what and
+the fix`` (the line where it is known).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +234,34 @@ def _read_swc_table(path: str) -> _Samples:
     )
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_MORPHIO_WHERE = re.compile(
+    r"^(?P<file>.*?):(?P<line>\d+):(?:error|warning)\s*(?P<msg>.*)$", re.DOTALL
+)
+
+
+def _morphio_error(path: str, exc: Exception) -> MorphologyError:
+    """A MorphIO error as one line ``path:line: message`` (colour codes removed)."""
+    msg = _ANSI.sub("", str(exc)).strip()
+    m = _MORPHIO_WHERE.match(msg)
+    if m:
+        return _err(path, int(m["line"]), "MorphIO: " + " ".join(m["msg"].split()))
+    return _err(path, None, "MorphIO: " + " ".join(msg.split()))
+
+
+def _asc_line(text: str, raw_point: tuple[float, ...]) -> int | None:
+    """The first line of a Neurolucida file holding the point (x y z d), if any."""
+    want = np.float32(raw_point)
+    for k, ln in enumerate(text.splitlines(), start=1):
+        body = ln.split(";", 1)[0]
+        if "(" not in body:
+            continue
+        nums = re.findall(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", body)
+        if len(nums) >= 4 and np.array_equal(np.float32([float(v) for v in nums[:4]]), want):
+            return k
+    return None
+
+
 def _check_with_morphio(path: str) -> None:
     """Read the file with MorphIO too; its errors become one-line MorphologyErrors."""
     try:
@@ -230,11 +272,10 @@ def _check_with_morphio(path: str) -> None:
     try:
         morphio.Morphology(path, morphio.Option.allow_unifurcated_section_change)
     except morphio.MorphioError as exc:
-        msg = " ".join(str(exc).split())
         # a soma whose samples branch is fine for NEURON (it cuts the soma into sections)
-        if "soma" in msg.lower():
+        if "soma" in str(exc).lower():
             return
-        raise MorphologyError(f"{path}: MorphIO: {msg}") from None
+        raise _morphio_error(path, exc) from None
 
 
 @dataclass
@@ -410,12 +451,12 @@ def load_morphology(
     Ra: float = 35.4,
     cm: float = 1.0,
 ):
-    """Build a :class:`~electrical.morphology.Cell` from an SWC file as NEURON's Import3d.
+    """Build a :class:`~electrical.morphology.Cell` from a morphology file as NEURON's Import3d.
 
     Parameters
     ----------
     path : str or path
-        An ``.swc`` file.
+        An SWC (``.swc``) or Neurolucida ASCII (``.asc``) file.
     name : str, optional
         Cell name (default: the file's stem).
     type_names : mapping int -> str, optional
@@ -595,22 +636,31 @@ def _asc_sections(path: str) -> list[_I3dSec]:
         raise MorphologyError(f"{path}: reading .asc files needs MorphIO ({exc})") from None
     if not os.path.isfile(path):
         raise _err(path, None, "no such file")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise _err(
+            path, None, f"not a text file ({exc.reason}); give a Neurolucida ASCII file"
+        ) from None
+    except OSError as exc:
+        raise _err(path, None, f"cannot be read ({exc.strerror})") from None
+    if not any(ln.split(";", 1)[0].strip() for ln in text.splitlines()):
+        raise _err(path, None, "no contours or trees (empty file or only comments)")
     morphio.set_maximum_warnings(0)
     try:
         m = morphio.Morphology(path)
     except morphio.MorphioError as exc:
-        msg = " ".join(str(exc).split())
-        raise MorphologyError(f"{path}: {msg}") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _err(path, None, f"cannot be read as Neurolucida ASCII ({exc})") from None
+        raise _morphio_error(path, exc) from None
     secs: list[_I3dSec] = []
     soma: _I3dSec | None = None
     spts = np.asarray(m.soma.points, dtype=float)
     if len(spts):
         if m.soma_type != morphio.SomaType.SOMA_SIMPLE_CONTOUR or len(spts) < 3:
+            body = next((k for k, ln in enumerate(text.splitlines(), 1) if "CellBody" in ln), None)
             raise _err(
                 path,
-                None,
+                body,
                 f"soma of {len(spts)} points ({m.soma_type.name}); a CellBody outline "
                 "of at least 3 points is supported",
             )
@@ -637,7 +687,7 @@ def _asc_sections(path: str) -> list[_I3dSec]:
                 k = int(np.argmax(dia <= 0))
                 raise _err(
                     path,
-                    None,
+                    _asc_line(text, raw_point=(*pts[k], dia[k])),
                     f"a {ms.type.name} point at ({pts[k, 0]:g}, {pts[k, 1]:g}, {pts[k, 2]:g}) "
                     "has zero diameter; diameters must be positive",
                 )

@@ -144,6 +144,14 @@ BAD_CASES = [
     ("binary.swc", None, "not a text file"),
     ("wrong_suffix.txt", None, "unknown morphology format '.txt'"),
     ("does_not_exist.swc", None, "no such file"),
+    ("asc_empty.asc", None, "no contours or trees"),
+    ("asc_syntax_error.asc", 9, 'MorphIO: Error converting: "oops"'),
+    ("asc_unclosed.asc", 10, "MorphIO: Hit end of file"),
+    ("asc_zero_diameter.asc", 9, "has zero diameter"),
+    ("asc_two_point_soma.asc", 1, "soma of 2 points"),
+    ("asc_two_trees_no_soma.asc", None, "2 trees and no CellBody outline"),
+    ("asc_soma_stack.asc", 12, "MorphIO: A soma is already defined"),
+    ("does_not_exist.asc", None, "no such file"),
 ]
 
 
@@ -178,3 +186,36 @@ def test_bad_file_message_without_traceback_in_a_subprocess():
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert lines[0].startswith(f"error: {BAD / 'cycle.swc'}:2: the parents form a cycle")
+
+
+def test_asc_contour_soma_and_trees():
+    cell = Cell.from_morphology(DATA / "branched_irregular_soma.asc")
+    soma = cell["soma[0]"]
+    assert len(soma.points) == 21  # NEURON's centroid of the outline
+    roots = [s for s in cell.sections if s.parent is soma]
+    assert sorted(s.name for s in roots) == ["apic[0]", "axon[0]", "dend[0]"]
+    assert all(s.parent_x == 0.5 for s in roots)
+    # a tree's first 3-D point is its own first point (the wire to the centre is dropped)
+    np.testing.assert_array_equal(
+        cell["dend[0]"].points[0], np.float32([-4.10, 8.80, -3.90, 2.35]).astype(float)
+    )
+    # a branch starts at its parent's last point with its own first diameter ...
+    np.testing.assert_array_equal(
+        cell["dend[2]"].points[0], np.float32([-21.05, 49.95, 2.10, 0.90]).astype(float)
+    )
+    # ... unless the file repeats that point (then the file's diameter is kept)
+    np.testing.assert_array_equal(
+        cell["dend[3]"].points[0], np.float32([-21.05, 49.95, 2.10, 1.05]).astype(float)
+    )
+    assert len(cell["dend[3]"].points) == 3
+    assert [s.name for s in cell.sections_in("apical")] == ["apic[0]", "apic[1]", "apic[2]"]
+
+
+def test_asc_marker_inside_a_branch_is_not_a_point():
+    """Departure from NEURON: Import3d_Neurolucida3 appends a marker's point to the
+    branch being read; MorphIO (and so this reader) keeps markers out of the sections."""
+    a = Cell.from_morphology(DATA / "branched_irregular_soma.asc")
+    b = Cell.from_morphology(DATA / "departures" / "marker_in_branch.asc")
+    assert [s.name for s in a.sections] == [s.name for s in b.sections]
+    for s, t in zip(a.sections, b.sections):
+        np.testing.assert_array_equal(s.points, t.points)

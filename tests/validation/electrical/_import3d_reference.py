@@ -6,6 +6,11 @@ Import3d_GUI(…, False).instantiate(None), then prints, per
 section: name, parent name and x, L, nseg, 3-D points, segment areas and
 diameters, h.distance from soma[0](0.5) at every segment centre and at both ends,
 and the d-lambda nseg (fixnseg, 100 Hz, d_lambda 0.1) after the others are read.
+
+``python _import3d_reference.py FILE --passive SITES_JSON`` instead sets nseg by
+the d-lambda rule, inserts pas with g = G0_S_CM2*(1 + distance/RULE_UM) per segment
+(distance from soma[0](0.5)), Ra 150, cm 1, puts an IClamp at soma[0](0.5) and
+prints v [mV] at the given (section, x) sites every step (backward Euler).
 """
 
 from __future__ import annotations
@@ -17,9 +22,17 @@ import sys
 os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
 
 
-def main(path: str, nseg: int) -> None:
-    from neuron import h
+#: the passive run (mirrored by the test): pas rule, stimulus, step, duration
+G0_S_CM2 = 1e-4
+RULE_UM = 200.0
+E_PAS_MV = -70.0
+RA_OHM_CM = 150.0
+STIM = {"delay": 1.0, "dur": 5.0, "amp": 0.5}
+DT_MS = 0.025
+T_STOP_MS = 10.0
 
+
+def _instantiate(h, path: str) -> None:
     h.load_file("stdlib.hoc")
     h.load_file("import3d.hoc")
     if path.lower().endswith(".asc"):
@@ -30,6 +43,37 @@ def main(path: str, nseg: int) -> None:
     reader.input(path)
     gui = h.Import3d_GUI(reader, False)
     gui.instantiate(None)
+
+
+def passive(path: str, sites: list) -> None:
+    from neuron import h
+
+    _instantiate(h, path)
+    h.load_file("stdrun.hoc")
+    for s in h.allsec():
+        s.Ra, s.cm = RA_OHM_CM, 1.0
+    for s in h.allsec():
+        s.nseg = int((s.L / (0.1 * h.lambda_f(100, sec=s)) + 0.9) / 2) * 2 + 1
+    origin = h.soma[0](0.5)
+    for s in h.allsec():
+        s.insert("pas")
+        for seg in s:
+            seg.pas.g = G0_S_CM2 * (1 + h.distance(origin, seg) / RULE_UM)
+            seg.pas.e = E_PAS_MV
+    stim = h.IClamp(origin)
+    stim.delay, stim.dur, stim.amp = STIM["delay"], STIM["dur"], STIM["amp"]
+    byname = {s.name(): s for s in h.allsec()}
+    vecs = [h.Vector().record(byname[n](x)._ref_v) for n, x in sites]
+    h.dt, h.secondorder, h.celsius = DT_MS, 0, 6.3
+    h.finitialize(E_PAS_MV)
+    h.continuerun(T_STOP_MS)
+    json.dump([list(v) for v in vecs], sys.stdout)
+
+
+def main(path: str, nseg: int) -> None:
+    from neuron import h
+
+    _instantiate(h, path)
     secs = list(h.allsec())
     for s in secs:
         s.nseg = nseg
@@ -58,4 +102,7 @@ def main(path: str, nseg: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    if len(sys.argv) > 2 and sys.argv[2] == "--passive":
+        passive(sys.argv[1], json.loads(sys.argv[3]))
+    else:
+        main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1)

@@ -12,6 +12,7 @@ renumbered in file order, the order our reader uses for such files.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -147,6 +148,72 @@ def test_hsu2018_swc_equal_import3d(tmp_path, reference_dir):
     _compare(swc, renum, swc.name)
 
 
+def _reference_module():
+    spec = importlib.util.spec_from_file_location(
+        "_import3d_reference", HERE / "_import3d_reference.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+#: passive models: both codes solve the same linear system; only round-off differs
+PASSIVE_ATOL_MV = 1e-6
+TABLE_PASSIVE: list[tuple[str, int, float]] = []
+
+
+def _passive(path: Path, ref_path: Path, name: str) -> None:
+    """The whole chain: import, d-lambda nseg, a pas rule by path distance, a run."""
+    from electrical import IClamp, Simulation
+
+    ref = _reference_module()
+    cell = Cell.from_morphology(path, Ra=ref.RA_OHM_CM, cm=1.0)
+    cell.set_nseg_dlambda(freq_hz=100, d_lambda=0.1)
+    for sec in cell.sections:
+        sec.insert("pas", e=ref.E_PAS_MV)
+    cell.set_by_distance("all", "pas.g", lambda d: ref.G0_S_CM2 * (1 + d / ref.RULE_UM))
+    cell.place(cell["soma[0]"](0.5), IClamp(**ref.STIM))
+    sites = [(s.name, x) for s in cell.sections for x in (0.5, 1.0)]
+    sim = Simulation(cell, dt_ms=ref.DT_MS, method="backward_euler", celsius=6.3)
+    traces = [sim.record("v", cell[n](x)) for n, x in sites]
+    sim.initialize(ref.E_PAS_MV)
+    sim.advance(ref.T_STOP_MS)
+    ours = np.array([t.values for t in traces])
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "_import3d_reference.py"),
+            str(ref_path),
+            "--passive",
+            json.dumps(sites),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    theirs = np.array(json.loads(proc.stdout))
+    assert ours.shape == theirs.shape
+    assert np.ptp(theirs[0]) > 1.0  # the stimulus moves the soma by more than 1 mV
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=PASSIVE_ATOL_MV)
+    TABLE_PASSIVE.append((name, len(sites), float(np.max(np.abs(ours - theirs)))))
+
+
+@pytest.mark.parametrize("name", ["one_point_soma.swc", "contour_soma.asc"])
+def test_passive_run_with_distance_rule_equals_neuron(name):
+    _passive(DATA / name, DATA / name, name)
+
+
+def test_hsu2018_passive_run_with_distance_rule_equals_neuron(tmp_path, reference_dir):
+    swc = reference_dir / HSU_SWC
+    if not swc.is_file():
+        pytest.skip(f"Hsu 2018 morphology not found at {swc}")
+    renum = tmp_path / "hsu_file_order.swc"
+    _renumbered_in_file_order(swc, renum)
+    _passive(swc, renum, swc.name)
+
+
 def test_zz_print_table():
     """The report table (runs last in this module): file, sections, deviations."""
     if not TABLE:
@@ -157,3 +224,5 @@ def test_zz_print_table():
     for label, n, a, d in TABLE:
         print(f"{label:38s} {n:8d}  {a:17.3e}  {d:22.3e}")
     print("(*) lengths from single-precision coordinate differences: see FLOAT32_ARC_RTOL")
+    for label, n, dv in TABLE_PASSIVE:
+        print(f"passive run with a distance rule, {label}: {n} sites, max |dv| {dv:.3e} mV")

@@ -7,6 +7,7 @@ checked on small files without NEURON.
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -219,3 +220,37 @@ def test_asc_marker_inside_a_branch_is_not_a_point():
     assert [s.name for s in a.sections] == [s.name for s in b.sections]
     for s, t in zip(a.sections, b.sections):
         np.testing.assert_array_equal(s.points, t.points)
+
+
+def test_swc_special_cases_of_import3d():
+    cell = Cell.from_morphology(DATA / "edge_cases.swc")
+    # a type change without a branch starts a new section (dend -> dend_5)
+    assert cell["dend_5[0]"].parent is cell["dend[0]"] and cell["dend_5[0]"].parent_x == 1.0
+    # a branch from the first sample of a wire-joined dendrite joins that dendrite at 0
+    assert cell["dend[2]"].parent is cell["dend[1]"] and cell["dend[2]"].parent_x == 0.0
+    # the zero-length section 14-30 is dropped; its children join its parent at 1
+    assert len(cell.sections) == 8
+    for name in ("dend[3]", "dend[4]", "dend[5]"):
+        assert cell[name].parent is cell["dend[1]"] and cell[name].parent_x == 1.0
+    assert cell.sections_in("dendritic_5") == [cell["dend_5[0]"]]
+
+
+def test_branched_soma_becomes_several_soma_sections():
+    cell = Cell.from_morphology(DATA / "branched_soma.swc")
+    somata = cell.sections_in("somatic")
+    assert [s.name for s in somata] == ["soma[0]", "soma[1]", "soma[2]", "soma[3]"]
+    assert cell["soma[1]"].parent is cell["soma[0]"] and cell["soma[1]"].parent_x == 0.0
+    assert {cell["soma[2]"].parent.name, cell["soma[3]"].parent.name} == {"soma[1]"}
+    assert cell["dend[2]"].parent_x == 0.5  # from an interior soma point
+
+
+def test_soma_less_swc(tmp_path):
+    p = tmp_path / "dendrite_only.swc"
+    p.write_text("1 3 0 0 0 1 -1\n2 3 10 0 0 1 1\n3 3 20 5 0 0.5 2\n4 3 20 -5 0 0.5 2\n")
+    cell = Cell.from_morphology(p)
+    assert sorted(s.name for s in cell.sections) == ["dend[0]", "dend[1]", "dend[2]"]
+    with pytest.raises(LookupError, match="no section 'soma"):
+        cell.distance(cell["dend[1]"](1))
+    assert cell.distance(cell["dend[1]"](1), origin=cell["dend[0]"](0)) == pytest.approx(
+        10 + math.hypot(10, 5), rel=1e-7
+    )

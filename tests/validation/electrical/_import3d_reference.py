@@ -30,6 +30,8 @@ RA_OHM_CM = 150.0
 STIM = {"delay": 1.0, "dur": 5.0, "amp": 0.5}
 DT_MS = 0.025
 T_STOP_MS = 10.0
+#: printed before the JSON (Import3d prints notices such as removed sections to stdout)
+MARK = "--- json ---"
 
 
 def _instantiate(h, path: str) -> None:
@@ -67,6 +69,7 @@ def passive(path: str, sites: list) -> None:
     h.dt, h.secondorder, h.celsius = DT_MS, 0, 6.3
     h.finitialize(E_PAS_MV)
     h.continuerun(T_STOP_MS)
+    print(MARK)
     json.dump([list(v) for v in vecs], sys.stdout)
 
 
@@ -98,6 +101,7 @@ def main(path: str, nseg: int) -> None:
     for rec, s in zip(out, secs):
         h.lambda_f(100, sec=s)
         rec["dlambda_nseg"] = int((s.L / (0.1 * h.lambda_f(100, sec=s)) + 0.9) / 2) * 2 + 1
+    print(MARK)
     json.dump(out, sys.stdout)
 
 

@@ -64,7 +64,7 @@ def _neuron_import(path: Path) -> list[dict]:
     )
     if proc.returncode != 0:
         raise AssertionError(f"NEURON Import3d failed on {path}: {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout)
+    return json.loads(proc.stdout.split("--- json ---\n")[-1])
 
 
 def _renumbered_in_file_order(src: Path, dst: Path) -> None:
@@ -193,7 +193,7 @@ def _passive(path: Path, ref_path: Path, name: str) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    theirs = np.array(json.loads(proc.stdout))
+    theirs = np.array(json.loads(proc.stdout.split("--- json ---\n")[-1]))
     assert ours.shape == theirs.shape
     assert np.ptp(theirs[0]) > 1.0  # the stimulus moves the soma by more than 1 mV
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=PASSIVE_ATOL_MV)

@@ -254,3 +254,21 @@ def test_soma_less_swc(tmp_path):
     assert cell.distance(cell["dend[1]"](1), origin=cell["dend[0]"](0)) == pytest.approx(
         10 + math.hypot(10, 5), rel=1e-7
     )
+
+
+def test_shuffled_lines_use_id_order(tmp_path):
+    """Lines out of order but parents with smaller ids: the order NEURON means (it sorts
+    by id; neuron 9.0.2 then stops in check_pid, which sorts the diameters by the
+    section variable ``diam`` instead of its vector ``d``)."""
+    rows = [
+        r for r in (DATA / "one_point_soma.swc").read_text().splitlines() if not r.startswith("#")
+    ]
+    shuffled = [rows[i] for i in np.random.default_rng(7).permutation(len(rows))]
+    assert shuffled != rows
+    p = tmp_path / "shuffled.swc"
+    p.write_text("\n".join(shuffled) + "\n")
+    a, b = Cell.from_morphology(DATA / "one_point_soma.swc"), Cell.from_morphology(p)
+    assert [s.name for s in a.sections] == [s.name for s in b.sections]
+    for s, t in zip(a.sections, b.sections):
+        np.testing.assert_array_equal(s.points, t.points)
+        assert (s.parent and s.parent.name, s.parent_x) == (t.parent and t.parent.name, t.parent_x)

@@ -158,35 +158,35 @@ def _read_swc_table(path: str) -> _Samples:
     ids = tab[:, 0].astype(np.int64)
     pids = tab[:, 6].astype(np.int64)
     line = np.array(lines, dtype=np.int64)
+    idl, pl = ids.tolist(), pids.tolist()  # plain lists: fast scalar access
+    n = len(idl)
     pos: dict[int, int] = {}
-    for i, sid in enumerate(ids.tolist()):
+    for i, sid in enumerate(idl):
         if sid in pos:
-            raise _err(
-                path, int(line[i]), f"duplicate id {sid} (first at line {int(line[pos[sid]])})"
-            )
+            raise _err(path, lines[i], f"duplicate id {sid} (first at line {int(line[pos[sid]])})")
         pos[sid] = i
-    roots = [i for i in range(len(ids)) if pids[i] < 0]
-    for i in range(len(ids)):
-        p = int(pids[i])
+    roots = [i for i in range(n) if pl[i] < 0]
+    for i in range(n):
+        p = pl[i]
         if p >= 0 and p not in pos:
-            raise _err(path, int(line[i]), f"parent id {p} of sample {int(ids[i])} does not exist")
-        if p == ids[i]:
-            raise _err(path, int(line[i]), f"sample {p} is its own parent (a cycle)")
+            raise _err(path, lines[i], f"parent id {p} of sample {idl[i]} does not exist")
+        if p == idl[i]:
+            raise _err(path, lines[i], f"sample {p} is its own parent (a cycle)")
     # cycles: a sample whose parent chain never reaches a root
-    state = np.zeros(len(ids), dtype=np.int8)  # 0 unknown, 1 on stack, 2 reaches a root
-    for i0 in range(len(ids)):
+    state = [0] * n  # 0 unknown, 1 on stack, 2 reaches a root
+    for i0 in range(n):
         chain = []
         i = i0
         while i >= 0 and state[i] == 0:
             state[i] = 1
             chain.append(i)
-            p = int(pids[i])
+            p = pl[i]
             i = pos[p] if p >= 0 else -1
         if i >= 0 and state[i] == 1:
-            cyc = [int(ids[j]) for j in chain[chain.index(i) :]]
+            cyc = [idl[j] for j in chain[chain.index(i) :]]
             raise _err(
                 path,
-                int(line[i]),
+                lines[i],
                 f"the parents form a cycle through ids {' -> '.join(map(str, cyc + [cyc[0]]))}",
             )
         for j in chain:
@@ -202,24 +202,23 @@ def _read_swc_table(path: str) -> _Samples:
         raise _err(path, None, "no root sample (parent -1)")
     # order: file order when every parent comes first (NEURON's order for files
     # whose ids increase); else id order when parents have smaller ids (NEURON sorts)
-    file_ok = all(pids[i] < 0 or pos[int(pids[i])] < i for i in range(len(ids)))
+    file_ok = all(pl[i] < 0 or pos[pl[i]] < i for i in range(n))
     if file_ok:
-        order = np.arange(len(ids))
-    elif all(pids[i] < ids[i] for i in range(len(ids))):
-        order = np.argsort(ids, kind="stable")
+        order = list(range(n))
+    elif all(pl[i] < idl[i] for i in range(n)):
+        order = np.argsort(ids, kind="stable").tolist()
     else:
-        bad = next(i for i in range(len(ids)) if pids[i] >= 0 and pos[int(pids[i])] > i)
+        bad = next(i for i in range(n) if pl[i] >= 0 and pos[pl[i]] > i)
         raise _err(
             path,
-            int(line[bad]),
-            f"parent {int(pids[bad])} of sample {int(ids[bad])} comes later in the file and "
+            lines[bad],
+            f"parent {pl[bad]} of sample {idl[bad]} comes later in the file and "
             "has a larger id; list parents before their children",
         )
-    newpos = np.empty(len(ids), dtype=np.int64)
-    newpos[order] = np.arange(len(ids))
-    pidx = np.array(
-        [-1 if pids[i] < 0 else int(newpos[pos[int(pids[i])]]) for i in order], dtype=np.int64
-    )
+    newpos = [0] * n
+    for k, i in enumerate(order):
+        newpos[i] = k
+    pidx = np.array([-1 if pl[i] < 0 else newpos[pos[pl[i]]] for i in order], dtype=np.int64)
     t = tab[order]
     return _Samples(
         path=path,
@@ -436,7 +435,7 @@ def _chk_valid(secs: list[_I3dSec]) -> list[_I3dSec]:
 
 def _points(sec: _I3dSec) -> np.ndarray:
     """The section's pt3dadd arguments, as Import3d_GUI.instantiate writes them."""
-    rows = [[float(v) for v in r] for r in sec.raw[sec.first :]]
+    rows = sec.raw[sec.first :].tolist()
     if len(rows) == 1:  # sphere_rep: a 3-point cylinder along x with L = diam
         x0, y0, z0, d0 = rows[0]
         rows = [[x0 - d0 / 2, y0, z0, d0], [x0, y0, z0, d0], [x0 + d0 / 2, y0, z0, d0]]

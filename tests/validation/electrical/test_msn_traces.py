@@ -169,9 +169,7 @@ def test_calcium(compared):
         if col.endswith("_mM"):
             peak = np.abs(ref[:, k]).max()
             err = np.abs(ours[col] - ref[:, k]).max()
-            assert err <= CA_PEAK_RTOL * peak, (
-                f"{name}.{col}: max |dCa| {err:.3g} mM, peak {peak:.3g}"
-            )
+            assert err <= CA_PEAK_RTOL * peak, f"{name}.{col}: max |dCa| {err:.3g} mM, peak {peak:.3g}"
 
 
 def deviations(compared) -> dict[str, float]:
@@ -198,6 +196,7 @@ def test_report_deviations(compared, record_property):
     for k, v in deviations(compared).items():
         record_property(k, v)
     print(compared[0], deviations(compared))
+
 
 
 #: The corrected spine (MODEL.md 11.3) changes one spine's head V only a little (its

@@ -493,7 +493,7 @@ class Cell:
     # -- morphology files and path distance (electrical.morphology_io, electrical.paths) --
     @classmethod
     def from_morphology(cls, path: Any, name: str | None = None, **options: Any) -> Cell:
-        """A cell from an SWC file, built as NEURON's Import3d builds it.
+        """A cell from an SWC or Neurolucida ASCII file, built as NEURON's Import3d builds it.
 
         See :func:`electrical.morphology_io.load_morphology` for ``options``.
         """

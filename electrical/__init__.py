@@ -30,6 +30,7 @@ from .mechanisms import (
     register,
 )
 from .morphology import Cell, Location, PointInstance, Section
+from .morphology_io import MorphologyError, load_morphology
 from .simulation import METHODS, Connection, Integral, Probe, Simulation, Trace
 
 __all__ = [
@@ -64,4 +65,5 @@ __all__ = [
     "UnknownMechanismError",
     "UnknownParameterError",
     "UnknownVariableError",
+    "MorphologyError", "load_morphology",
 ]

@@ -489,3 +489,42 @@ class Cell:
                 f"{names[:5]}; connect the others"
             )
         return roots[0]
+
+    # -- morphology files and path distance (electrical.morphology_io, electrical.paths) --
+    @classmethod
+    def from_morphology(cls, path: Any, name: str | None = None, **options: Any) -> Cell:
+        """A cell from an SWC or Neurolucida ASCII file, built as NEURON's Import3d builds it.
+
+        See :func:`electrical.morphology_io.load_morphology` for ``options``.
+        """
+        from .morphology_io import load_morphology
+
+        return load_morphology(path, name, **options)
+
+    def distance(self, loc: Location, origin: Location | None = None) -> float:
+        """Path distance [um] from ``origin`` (default soma(0.5)) to ``loc``, as ``h.distance``."""
+        from .paths import distance
+
+        return distance(self, loc, origin)
+
+    def set_by_distance(
+        self, pattern: str, path: str, f: Any, origin: Location | None = None
+    ) -> int:
+        """Set ``"mech.param"`` per segment from ``f(distance_um[, section_name])``."""
+        from .paths import set_by_distance
+
+        return set_by_distance(self, pattern, path, f, origin)
+
+    def sections_in(self, list_name: str) -> list[Section]:
+        """Sections of a named list of a morphology file (``"apical"``, ``"dendritic_5"``)."""
+        from .paths import sections_in
+
+        return sections_in(self, list_name)
+
+    def set_nseg_dlambda(
+        self, freq_hz: float = 100.0, d_lambda: float = 0.1, pattern: str = "*"
+    ) -> dict[str, int]:
+        """nseg of every (matching) section by NEURON's d-lambda rule (``fixnseg``)."""
+        from .paths import set_nseg_dlambda
+
+        return set_nseg_dlambda(self, freq_hz, d_lambda, pattern)

@@ -20,7 +20,7 @@ import pytest
 from numba import njit
 
 from electrical import Cell, Simulation
-from electrical.codegen import longitudinal_diffusion_step
+from electrical.diffusion import longitudinal_diffusion_step
 from electrical.discretize import diffusion_neighbours
 from electrical.errors import ModelError
 from electrical.mechanisms.base import Catalogue, DensityMechanism, Param

@@ -1,15 +1,15 @@
 """Generate, once per model structure, one fused compiled step loop.
 
-The generated module holds two numba functions, ``initialize`` and ``run``.
+The generated module holds three numba functions, ``initialize``, ``run``
+and ``run_split`` (the split-cell loop of :mod:`electrical._split`).
 ``run(nsteps, ...)`` advances the whole model ``nsteps`` fixed steps without
 returning to Python: events, mechanism currents, the tree matrix, Hines
 elimination, the voltage update, the state updates and recording.  The
 source depends only on the *structure* (which mechanisms, in which order,
 which ions), not on sizes or values, so every model with the same mechanism
-set shares one compiled function.  It is written to a cache directory and
-imported as a module so that numba's ``cache=True`` works; the file name
-carries a hash of the generated source and of every mechanism module's
-source, so editing a mechanism never reuses a stale compilation.
+set shares one compiled function (:mod:`electrical.step_cache` writes,
+keys and imports it).  :class:`StepEmitter` writes the source, one method
+per generated function.
 
 One step from t_n to t_n + dt, as NEURON's fixed step (fadvance.cpp):
 
@@ -44,14 +44,9 @@ The functions use numba's ``error_model='numpy'``.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import inspect
-import os
 import re
-import sys
+import textwrap
 import weakref
-from pathlib import Path
 
 import numpy as np
 
@@ -62,10 +57,8 @@ __all__ = [
     "Layout",
     "StepEmitter",
     "build_layout",
-    "cache_dir",
     "exchange",
     "generate_source",
-    "load_step_module",
     "register_exchanger",
 ]
 
@@ -83,15 +76,6 @@ def register_exchanger(key: int, method) -> None:
 def exchange(key: int, buf: np.ndarray) -> None:
     """Called from the compiled split-cell loop (object mode): sum ``buf`` over the ranks."""
     _exchangers[key]()(buf)
-
-
-def cache_dir() -> Path:
-    """Directory for generated step modules (``$MULTISCALE_CACHE_DIR`` or ~/.cache)."""
-    root = os.environ.get("MULTISCALE_CACHE_DIR")
-    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    path = (base if root else base / "multiscale") / "codegen"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _ion_expr(lay: Layout, var: str) -> str:
@@ -140,6 +124,11 @@ class StepEmitter:
 
     def w(self, line: str) -> None:
         self.lines.append(line)
+
+    def code(self, text: str, indent: int) -> None:
+        """Append fixed source lines: ``text`` dedented, then indented by ``indent`` spaces."""
+        for line in textwrap.dedent(text).strip("\n").split("\n"):
+            self.w(" " * indent + line)
 
     def source(self) -> str:
         """The module: imports, ``initialize``, ``run`` and ``run_split``."""
@@ -392,36 +381,53 @@ class StepEmitter:
 
     def axial(self) -> None:
         """Axial currents into rhs, axial conductances into the diagonal."""
-        w = self.w
-        w("        for i in range(ncell, n):")
-        w("            p = parent[i]")
-        w("            dv = v[p] - v[i]")
-        w("            rhs[i] -= b[i] * dv")
-        w("            rhs[p] += a[i] * dv")
-        w("            d[i] -= b[i]")
-        w("            d[p] -= a[i]")
+        self.code(
+            """
+            for i in range(ncell, n):
+                p = parent[i]
+                dv = v[p] - v[i]
+                rhs[i] -= b[i] * dv
+                rhs[p] += a[i] * dv
+                d[i] -= b[i]
+                d[p] -= a[i]
+            """,
+            8,
+        )
 
     def eliminate(self) -> None:
         """Hines elimination, leaves to roots."""
-        w = self.w
-        w("        for i in range(n - 1, ncell - 1, -1):")
-        w("            p = parent[i]")
-        w("            f = a[i] / d[i]")
-        w("            d[p] -= f * b[i]")
-        w("            rhs[p] -= f * rhs[i]")
+        self.code(
+            """
+            for i in range(n - 1, ncell - 1, -1):
+                p = parent[i]
+                f = a[i] / d[i]
+                d[p] -= f * b[i]
+                rhs[p] -= f * rhs[i]
+            """,
+            8,
+        )
 
     def solve(self) -> None:
         """Back-substitution, roots to leaves, and v += vmult * dv."""
-        w = self.w
-        w("        for i in range(ncell):")
-        w("            rhs[i] /= d[i]")
-        w("            v[i] += vmult * rhs[i]")
+        self.code(
+            """
+            for i in range(ncell):
+                rhs[i] /= d[i]
+                v[i] += vmult * rhs[i]
+            """,
+            8,
+        )
         # written so that the divisions are off the parent->child dependency chain
-        w("        for i in range(ncell, n):")
-        w("            di = d[i]")
-        w("            x = rhs[i] / di - (b[i] / di) * rhs[parent[i]]")
-        w("            rhs[i] = x")
-        w("            v[i] += vmult * x")
+        self.code(
+            """
+            for i in range(ncell, n):
+                di = d[i]
+                x = rhs[i] / di - (b[i] / di) * rhs[parent[i]]
+                rhs[i] = x
+                v[i] += vmult * x
+            """,
+            8,
+        )
 
     def step_tail(self) -> None:
         """States at t_n + dt, longitudinal diffusion, recording, events to t_{n+1}."""
@@ -508,75 +514,87 @@ class StepEmitter:
 
     def record(self) -> None:
         """Samples of the recorded variables at t_{n+1}, every ``rec_every`` steps."""
-        w = self.w
-        w("        if nrec > 0 and (g + 1) % rec_every == 0:")
-        w("            s = (g + 1) // rec_every - (tick0 // rec_every + 1)")
-        w("            for r in range(nrec):")
-        w("                aid = rec_aid[r]")
-        w("                if aid < 0:")
-        w("                    rec_out[r, s] = v[rec_idx[r]]")
-        w("                else:")
-        w("                    rec_out[r, s] = F[aid][rec_idx[r]]")
+        self.code(
+            """
+            if nrec > 0 and (g + 1) % rec_every == 0:
+                s = (g + 1) // rec_every - (tick0 // rec_every + 1)
+                for r in range(nrec):
+                    aid = rec_aid[r]
+                    if aid < 0:
+                        rec_out[r, s] = v[rec_idx[r]]
+                    else:
+                        rec_out[r, s] = F[aid][rec_idx[r]]
+            """,
+            8,
+        )
 
     def split_subtrees(self) -> None:
         """This rank's subtrees; what they add to trunk nodes goes to its slot of acc."""
-        w = self.w
-        w("        for q in range(acc.size):")
-        w("            acc[q] = 0.0")
-        w("        for i in range(ntrunk, n):")
-        w("            p = parent[i]")
-        w("            dv = v[p] - v[i]")
-        w("            rhs[i] -= b[i] * dv")
-        w("            d[i] -= b[i]")
-        w("            if i < ntrunk + nsr:")
-        w("                s4 = 4 * slot_of_root[i - ntrunk]")
-        w("                acc[s4] = a[i]")
-        w("                acc[s4 + 1] = a[i] * dv")
-        w("            else:")
-        w("                rhs[p] += a[i] * dv")
-        w("                d[p] -= a[i]")
-        w("        for i in range(n - 1, ntrunk + nsr - 1, -1):")
-        w("            p = parent[i]")
-        w("            f = a[i] / d[i]")
-        w("            d[p] -= f * b[i]")
-        w("            rhs[p] -= f * rhs[i]")
-        w("        for i in range(ntrunk + nsr - 1, ntrunk - 1, -1):")
-        w("            f = a[i] / d[i]")
-        w("            s4 = 4 * slot_of_root[i - ntrunk]")
-        w("            acc[s4 + 2] = f * b[i]")
-        w("            acc[s4 + 3] = f * rhs[i]")
+        self.code(
+            """
+            for q in range(acc.size):
+                acc[q] = 0.0
+            for i in range(ntrunk, n):
+                p = parent[i]
+                dv = v[p] - v[i]
+                rhs[i] -= b[i] * dv
+                d[i] -= b[i]
+                if i < ntrunk + nsr:
+                    s4 = 4 * slot_of_root[i - ntrunk]
+                    acc[s4] = a[i]
+                    acc[s4 + 1] = a[i] * dv
+                else:
+                    rhs[p] += a[i] * dv
+                    d[p] -= a[i]
+            for i in range(n - 1, ntrunk + nsr - 1, -1):
+                p = parent[i]
+                f = a[i] / d[i]
+                d[p] -= f * b[i]
+                rhs[p] -= f * rhs[i]
+            for i in range(ntrunk + nsr - 1, ntrunk - 1, -1):
+                f = a[i] / d[i]
+                s4 = 4 * slot_of_root[i - ntrunk]
+                acc[s4 + 2] = f * b[i]
+                acc[s4 + 3] = f * rhs[i]
+            """,
+            8,
+        )
 
     def split_trunk(self) -> None:
         """The trunk: the serial solver's operations on it, in its order (tseq)."""
-        w = self.w
-        w("        tclk = tclock[0]")
-        w("        t = tclk + 0.5 * dt")
-        w("        for q in range(tseq.size):")
-        w("            e = tseq[q]")
-        w("            if e >= 0:")
-        w("                p = parent[e]")
-        w("                dv = v[p] - v[e]")
-        w("                rhs[e] -= b[e] * dv")
-        w("                rhs[p] += a[e] * dv")
-        w("                d[e] -= b[e]")
-        w("                d[p] -= a[e]")
-        w("            else:")
-        w("                p = slot_parent[-e - 1]")
-        w("                s4 = 4 * (-e - 1)")
-        w("                rhs[p] += acc[s4 + 1]")
-        w("                d[p] -= acc[s4]")
-        w("        for q in range(tseq.size - 1, -1, -1):")
-        w("            e = tseq[q]")
-        w("            if e >= 0:")
-        w("                p = parent[e]")
-        w("                f = a[e] / d[e]")
-        w("                d[p] -= f * b[e]")
-        w("                rhs[p] -= f * rhs[e]")
-        w("            else:")
-        w("                p = slot_parent[-e - 1]")
-        w("                s4 = 4 * (-e - 1)")
-        w("                d[p] -= acc[s4 + 2]")
-        w("                rhs[p] -= acc[s4 + 3]")
+        self.code(
+            """
+            tclk = tclock[0]
+            t = tclk + 0.5 * dt
+            for q in range(tseq.size):
+                e = tseq[q]
+                if e >= 0:
+                    p = parent[e]
+                    dv = v[p] - v[e]
+                    rhs[e] -= b[e] * dv
+                    rhs[p] += a[e] * dv
+                    d[e] -= b[e]
+                    d[p] -= a[e]
+                else:
+                    p = slot_parent[-e - 1]
+                    s4 = 4 * (-e - 1)
+                    rhs[p] += acc[s4 + 1]
+                    d[p] -= acc[s4]
+            for q in range(tseq.size - 1, -1, -1):
+                e = tseq[q]
+                if e >= 0:
+                    p = parent[e]
+                    f = a[e] / d[e]
+                    d[p] -= f * b[e]
+                    rhs[p] -= f * rhs[e]
+                else:
+                    p = slot_parent[-e - 1]
+                    s4 = 4 * (-e - 1)
+                    d[p] -= acc[s4 + 2]
+                    rhs[p] -= acc[s4 + 3]
+            """,
+            8,
+        )
 
 
 def generate_source(lay: Layout) -> str:
@@ -626,55 +644,5 @@ def _hoist(src: str) -> str:
     return "".join(out)
 
 
-def _mechanism_fingerprint(lay: Layout) -> str:
-    """Hash of the source of every module the kernels may call into.
-
-    numba's cache does not notice edits to functions that a cached function
-    calls from other files, so the generated module's name carries this hash:
-    the mechanism modules, every module of their packages, and the engine's
-    own ``electrical`` modules.
-    """
-    h = hashlib.sha256()
-    prefixes = {"electrical."}
-    for e in lay.blocks:
-        mod = e.cls.__module__
-        prefixes.add(mod.rpartition(".")[0] + "." if "." in mod else mod)
-    names = sorted(
-        n for n in list(sys.modules) if any(n == p.rstrip(".") or n.startswith(p) for p in prefixes)
-    )
-    for name in names:
-        mod = sys.modules.get(name)
-        try:
-            h.update(name.encode())
-            h.update(inspect.getsource(mod).encode())
-        except (OSError, TypeError):  # no source (built-in or interactive): key on identity
-            h.update(repr(id(mod)).encode())
-    for e in lay.blocks:
-        if e.cls.__module__ == "__main__" or "<locals>" in e.cls.__qualname__:
-            h.update(repr(id(e.cls)).encode())
-    return h.hexdigest()
-
-
-_loaded: dict[str, object] = {}
 #: Mechanism classes that cannot be imported by name, keyed by a token in the source.
 _registry: dict[str, type] = {}
-
-
-def load_step_module(lay: Layout):
-    """Generate (or reuse) the step module for this layout and import it."""
-    src = generate_source(lay)
-    key = hashlib.sha256((src + _mechanism_fingerprint(lay)).encode()).hexdigest()[:20]
-    if key in _loaded:
-        return _loaded[key]
-    path = cache_dir() / f"step_{key}.py"
-    if not path.exists() or path.read_text() != src:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(src)
-        os.replace(tmp, path)
-    name = f"_electrical_step_{key}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    _loaded[key] = mod
-    return mod

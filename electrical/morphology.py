@@ -9,7 +9,7 @@ processes are placed at a :class:`Location` ``sec(x)``.
 >>> cell = Cell("demo")
 >>> soma = cell.section("soma", L=20, diam=20)
 >>> dend = cell.section("dend", L=200, diam=1, nseg=5, parent=soma(1.0))
->>> dend.insert("pas", g=1e-4)
+>>> _ = dend.insert("pas", g=1e-4)
 >>> dend(0.5)
 <Location section=dend x=0.5>
 """

@@ -45,7 +45,6 @@ import numpy as np
 
 from common.steps import whole_steps
 
-from . import codegen
 from ._split import Partition
 from .connections import Connection, EventQueue
 from .distributed import Distribution, build
@@ -56,9 +55,10 @@ from .errors import (
     UnknownVariableError,
     did_you_mean,
 )
-from .layout import Layout
+from .layout import Layout, build_layout
 from .morphology import Cell, Location, PointInstance
 from .recording import Integral, Probe, Recorder, Trace
+from .step_cache import load_step_module
 from .variables import VariableIndex
 
 __all__ = ["METHODS", "Connection", "Integral", "Probe", "Simulation", "Trace"]
@@ -134,9 +134,9 @@ class Simulation:
         self.rank_loads = self.partition.loads
         self.local_cells = self._dist.local_cells
         self.split = self._dist.split
-        self.layout: Layout = codegen.build_layout(self.tree)
+        self.layout: Layout = build_layout(self.tree)
         self._vars = VariableIndex(self.tree, self.layout)
-        self._mod = codegen.load_step_module(self.layout)
+        self._mod = load_step_module(self.layout)
         n = self.tree.n
         self.v = np.zeros(n)
         self._rhs = np.zeros(n)

@@ -4,6 +4,11 @@ Describe a model with :class:`Cell` and :class:`Section`, insert density
 mechanisms and place point processes, then run it with :class:`Simulation`.
 """
 
+# numba/LLVM tuning: process-wide, so set once here, before anything compiles
+from ._numba_config import configure_numba
+
+configure_numba()
+
 from . import events
 from .errors import (
     ElectricalError,
@@ -35,6 +40,7 @@ from .simulation import METHODS, Connection, Integral, Probe, Simulation, Trace
 
 __all__ = [
     "events",
+    "configure_numba",
     "Cell",
     "Section",
     "Location",

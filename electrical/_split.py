@@ -30,13 +30,13 @@ the same one (the engine checks that with one ``allgather``).
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import ModelError
+from ._ordering import split_order
+from .errors import InternalError, ModelError
 from .morphology import Cell, Section
 
 if TYPE_CHECKING:
@@ -248,64 +248,6 @@ def partition(cells: list[Cell], nranks: int, required: list[Section] = ()) -> P
     return part
 
 
-def split_order(parent, a, b, ncell, centres, is_trunk, key):
-    """Orientation and node order of a rank's part of a split model.
-
-    The part (trunk + owned subtrees) is re-rooted at ``centres`` (the local
-    nodes that are the roots of the serial solver's tree) exactly as the serial
-    solver re-roots the whole cell, so every node has the serial parent and
-    coefficients.  Order: trunk nodes, then the subtree roots (off the trunk,
-    parent in the trunk), then the other subtree nodes, each group by ``key``
-    (the node's index in the serial order, so parents come first).
-
-    Returns (perm, parent, a, b, ntrunk, nsr) in the new order, ``perm[new] = old``.
-    """
-    n = parent.size
-    coef: dict[tuple[int, int], float] = {}
-    nbrs: list[list[int]] = [[] for _ in range(n)]
-    for c in range(ncell, n):
-        p = int(parent[c])
-        coef[(c, p)] = b[c]
-        coef[(p, c)] = a[c]
-        nbrs[c].append(p)
-        nbrs[p].append(c)
-    new_par_old = np.full(n, -1, dtype=np.int64)
-    seen = {int(c) for c in centres}
-    queue = deque(int(c) for c in centres)
-    while queue:
-        u = queue.popleft()
-        for w in nbrs[u]:
-            if w not in seen:
-                seen.add(w)
-                new_par_old[w] = u
-                queue.append(w)
-    if len(seen) != n:
-        raise ModelError("split_order: a rank's part is not connected; please report")
-    group = np.where(is_trunk, 0, 2)
-    sub_root = (~is_trunk) & (new_par_old >= 0) & is_trunk[np.maximum(new_par_old, 0)]
-    group[sub_root] = 1
-    cset = {int(c) for c in centres}
-    if any(is_trunk[u] and not is_trunk[new_par_old[u]] for u in range(n) if u not in cset):
-        raise ModelError("split_order: the trunk is not connected to the roots; please report")
-    perm = np.lexsort((key, group)).astype(np.int64)
-    inv = np.empty(n, dtype=np.int64)
-    inv[perm] = np.arange(n)
-    new_parent = np.full(n, -1, dtype=np.int64)
-    new_a = np.zeros(n)
-    new_b = np.zeros(n)
-    for new_i, old_i in enumerate(perm):
-        p_old = new_par_old[old_i]
-        if p_old < 0:
-            continue
-        new_parent[new_i] = inv[p_old]
-        new_b[new_i] = coef[(int(old_i), int(p_old))]
-        new_a[new_i] = coef[(int(p_old), int(old_i))]
-    if np.any(new_parent[ncell:] >= np.arange(ncell, n)) or np.any(new_parent[:ncell] != -1):
-        raise ModelError("split_order: a parent follows its child; please report")
-    ntrunk = int(is_trunk.sum())
-    return perm, new_parent, new_a, new_b, ntrunk, int(sub_root.sum())
-
-
 def serial_root_sections(serial: CompiledTree) -> list[Section]:
     """The sections that hold the roots of the serial solver's tree (none for a cell root)."""
     owner_of_node = {}
@@ -346,7 +288,9 @@ def split_slots(serial: CompiledTree, tree: CompiledTree, part: Partition, rank:
         for k in tree.serial_index[tree.ntrunk : tree.ntrunk + tree.nsr]
     ]
     if -1 in mine or sum(part.owner_of(sec_of_node[k]) == rank for k in roots) != tree.nsr:
-        raise ModelError("split solver: subtree roots do not match the partition; please report")
+        raise InternalError(
+            "split solver: subtree roots do not match the partition; please report"
+        )
     events = [(int(tree.serial_index[i]), i) for i in range(tree.ncell, tree.ntrunk)]
     events += [(k, -1 - s) for s, k in enumerate(roots)]
     tseq = np.array([e for _, e in sorted(events)], dtype=np.int64)

@@ -1,15 +1,15 @@
 """Generate, once per model structure, one fused compiled step loop.
 
-The generated module holds two numba functions, ``initialize`` and ``run``.
+The generated module holds three numba functions, ``initialize``, ``run``
+and ``run_split`` (the split-cell loop of :mod:`electrical._split`).
 ``run(nsteps, ...)`` advances the whole model ``nsteps`` fixed steps without
 returning to Python: events, mechanism currents, the tree matrix, Hines
 elimination, the voltage update, the state updates and recording.  The
 source depends only on the *structure* (which mechanisms, in which order,
 which ions), not on sizes or values, so every model with the same mechanism
-set shares one compiled function.  It is written to a cache directory and
-imported as a module so that numba's ``cache=True`` works; the file name
-carries a hash of the generated source and of every mechanism module's
-source, so editing a mechanism never reuses a stale compilation.
+set shares one compiled function (:mod:`electrical.step_cache` writes,
+keys and imports it).  :class:`StepEmitter` writes the source, one method
+per generated function.
 
 One step from t_n to t_n + dt, as NEURON's fixed step (fadvance.cpp):
 
@@ -25,7 +25,7 @@ One step from t_n to t_n + dt, as NEURON's fixed step (fadvance.cpp):
 4. with t = t_n + dt and v = v_{n+1}: every mechanism's ``advance`` kernel
    updates its states (concentration mechanisms first, by ``priority``);
    then, for mechanisms that declare ``diffusion``, one implicit step of
-   longitudinal diffusion of those states (:func:`longitudinal_diffusion_step`;
+   longitudinal diffusion of those states (:mod:`electrical.diffusion`;
    ion concentrations keep their post-``advance`` values, as in NEURON);
 5. recording of the values at t_{n+1}, then delivery of the events with
    time <= t_{n+1} (so that an event at the stop time of one ``advance`` is
@@ -44,150 +44,33 @@ The functions use numba's ``error_model='numpy'``.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import inspect
-import os
 import re
-import sys
-from pathlib import Path
+import textwrap
+import weakref
 
 import numpy as np
-from numba import njit
 
-from .discretize import CompiledTree
-from .mechanisms import numerics as _numerics  # noqa: F401  (LLVM vectoriser limits)
+from .layout import BlockLayout, Layout, build_layout
 from .mechanisms.base import ion_of_variable
 
 __all__ = [
     "Layout",
+    "StepEmitter",
     "build_layout",
-    "cache_dir",
     "exchange",
-    "diffusion_factor",
-    "diffusion_solve",
-    "load_step_module",
-    "longitudinal_diffusion_step",
+    "generate_source",
+    "register_exchanger",
 ]
 
 
-@njit(cache=True)
-def longitudinal_diffusion_step(c, dcoef, parent, order, area, dx, diag, rhs, dt):
-    """One backward-Euler step of longitudinal diffusion over a tree of segments, in place.
-
-    Solves vol_a (c_a' - c_a)/dt = sum_b Dab (c_b' - c_a')/dist_ab with
-    vol = area*dx, Dab = (D_a area_a + D_b area_b)/2, dist_ab = (dx_a + dx_b)/2
-    (NEURON's LONGITUDINAL_DIFFUSION, nrnoc ldifus), by Hines elimination.
-
-    Parameters
-    ----------
-    c : ndarray
-        Concentrations [mM] of the instances; overwritten with c'.
-    dcoef : ndarray
-        Diffusion coefficient D [um2/ms] per instance.
-    parent : ndarray of int64
-        Index of the neighbouring instance towards the root, or -1.
-    order : ndarray of int64
-        The instances, every parent before its children.
-    area : ndarray
-        Cross-section [um2] per instance.
-    dx : ndarray
-        Segment length [um] per instance.
-    diag, rhs : ndarray
-        Work arrays of the same size.
-    dt : float
-        Time step [ms].
-    """
-    m = c.size
-    g = np.empty(m)
-    f = np.empty(m)
-    vol = np.empty(m)
-    key = np.full(m, np.nan)
-    up = np.where(parent >= 0, parent, np.arange(m))
-    diffusion_factor(dcoef, parent, order, area, dx, dt, key, vol, g, f, diag)
-    diffusion_solve((c,), up, order, vol, g, f, diag, rhs.reshape((m, 1)))
-
-
-@njit(cache=True)
-def diffusion_factor(dcoef, parent, order, area, dx, dt, key, vol, g, f, rdiag):
-    """Eliminate the matrix of :func:`longitudinal_diffusion_step`, once for several states.
-
-    Fills vol [um3/ms] = area*dx/dt, g (the coupling to the parent, 0 for a
-    root), the elimination factors f = g/pivot and the reciprocal pivots
-    ``rdiag``.  ``key`` holds the coefficients of the last factorisation:
-    when ``dcoef`` equals it (the usual case: D is a parameter) nothing is
-    recomputed; fill ``key`` with NaN to force a factorisation.
-    """
-    m = dcoef.size
-    same = True
-    for j in range(m):
-        same &= dcoef[j] == key[j]
-    if same:
-        return
-    diag = rdiag
-    for j in range(m):
-        key[j] = dcoef[j]
-        vol[j] = area[j] * dx[j] / dt
-        diag[j] = vol[j]
-    for j in range(m):
-        p = parent[j]
-        if p >= 0:
-            gj = 0.5 * (dcoef[j] * area[j] + dcoef[p] * area[p]) / (0.5 * (dx[j] + dx[p]))
-            g[j] = gj
-            diag[j] += gj
-            diag[p] += gj
-        else:
-            g[j] = 0.0
-    for k in range(m - 1, -1, -1):  # eliminate the children (off-diagonal -g)
-        j = order[k]
-        p = parent[j]
-        if p >= 0:
-            fj = g[j] / diag[j]
-            f[j] = fj
-            diag[p] -= fj * g[j]
-        else:
-            f[j] = 0.0
-    for j in range(m):
-        rdiag[j] = 1.0 / diag[j]
-
-
-@njit(cache=True)
-def diffusion_solve(cs, up, order, vol, g, f, rdiag, rhs):
-    """Solve the factorised diffusion step for each array of the tuple ``cs``, in place.
-
-    ``up`` is the parent of each instance, or the instance itself for a root
-    (whose g and f are 0), so that the walks have no branch.  ``rhs`` is a
-    work array of shape (m, len(cs)): the states of one instance side by
-    side, so that one walk serves every state.
-    """
-    ns = len(cs)
-    m = vol.size
-    for s in range(ns):
-        c = cs[s]
-        for j in range(m):
-            rhs[j, s] = vol[j] * c[j]
-    for k in range(m - 1, -1, -1):
-        j = order[k]
-        p = up[j]
-        fj = f[j]
-        for s in range(ns):
-            rhs[p, s] += fj * rhs[j, s]
-    for k in range(m):  # back-substitution, parents first; the solution replaces rhs
-        j = order[k]
-        p = up[j]
-        gj = g[j]
-        rj = rdiag[j]
-        for s in range(ns):
-            rhs[j, s] = (rhs[j, s] + gj * rhs[p, s]) * rj
-    for s in range(ns):
-        c = cs[s]
-        for j in range(m):
-            c[j] = rhs[j, s]
-
-
 #: Weak references to the methods that sum the trunk terms of a split model over the
-#: ranks (:meth:`electrical.Simulation._exchange`), by key.
+#: ranks (:meth:`electrical.distributed.Distribution._exchange`), by key.
 _exchangers: dict[int, object] = {}
+
+
+def register_exchanger(key: int, method) -> None:
+    """Let the split loop run with ``xkey = key`` call the bound ``method(buf)`` (weakly held)."""
+    _exchangers[key] = weakref.WeakMethod(method)
 
 
 def exchange(key: int, buf: np.ndarray) -> None:
@@ -195,144 +78,75 @@ def exchange(key: int, buf: np.ndarray) -> None:
     _exchangers[key]()(buf)
 
 
-def cache_dir() -> Path:
-    """Directory for generated step modules (``$MULTISCALE_CACHE_DIR`` or ~/.cache)."""
-    root = os.environ.get("MULTISCALE_CACHE_DIR")
-    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    path = (base if root else base / "multiscale") / "codegen"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-class Layout:
-    """Where each array of the model sits in the tuples ``F`` (float) and ``I`` (int)."""
-
-    def __init__(self) -> None:
-        self.F: list = []
-        self.I: list = []
-        self.names_F: list[str] = []
-        self.ion_slot: dict[tuple[str, str], int] = {}
-        self.blocks: list[dict] = []
-
-    def add_F(self, name: str, arr) -> int:
-        self.F.append(arr)
-        self.names_F.append(name)
-        return len(self.F) - 1
-
-    def add_I(self, arr) -> int:
-        self.I.append(arr)
-        return len(self.I) - 1
-
-
-def build_layout(tree: CompiledTree) -> Layout:
-    """Place every array of the compiled tree in the F/I tuples."""
-    lay = Layout()
-    for ion, arrs in tree.ions.items():
-        for kind in ("e", "i", "o", "cur"):
-            lay.ion_slot[(ion, kind)] = lay.add_F(f"ion.{ion}.{kind}", arrs[kind])
-    for bi, blk in enumerate(tree.blocks):
-        cls = blk.cls
-        overrides = cls.checked_kernels(blk.globals)
-        entry = {
-            "cls": cls,
-            # the globals that chose kernel overrides (in the source: part of its key)
-            "globals": dict(blk.globals) if overrides else None,
-            "overrides": sorted(overrides),
-            "advance": overrides.get("advance", cls.advance),
-            "nodes": lay.add_I(blk.nodes),
-            "params": {p: lay.add_F(f"{cls.name}.{p}", arr) for p, arr in blk.params.items()},
-            "states": {s: lay.add_F(f"{cls.name}.{s}", arr) for s, arr in blk.states.items()},
-            "currents": {c: lay.add_F(f"{cls.name}.{c}", arr) for c, arr in blk.currents.items()},
-            "aux": lay.add_F(f"{cls.name}.aux", blk.aux),
-            "area_factor": (
-                lay.add_F(f"{cls.name}.area_factor", blk.area_factor) if cls.is_point else -1
-            ),
-        }
-        if getattr(cls, "diffusion", None) and blk.diff_parent is not None:
-            m = blk.diff_parent.size
-            dd = {
-                "parent": lay.add_I(blk.diff_parent),
-                "up": lay.add_I(
-                    np.where(blk.diff_parent >= 0, blk.diff_parent, np.arange(m)).astype(np.int64)
-                ),
-                "order": lay.add_I(blk.diff_order),
-                "area": lay.add_F(f"{cls.name}.~diff_area", blk.diff_area),
-                "dx": lay.add_F(f"{cls.name}.~diff_dx", blk.diff_dx),
-                "groups": [],
-            }
-            # one factorisation per diffusion coefficient, shared by its states
-            by_coef: dict[str, list[str]] = {}
-            for st, dpar in cls.diffusion.items():
-                by_coef.setdefault(dpar, []).append(st)
-            for dpar, sts in by_coef.items():
-                tag = f"{cls.name}.~diff_{dpar}"
-                dd["groups"].append(
-                    {
-                        "coef": dpar,
-                        "states": sts,
-                        "key": lay.add_F(f"{tag}_key", np.full(m, np.nan)),
-                        "vol": lay.add_F(f"{tag}_vol", np.zeros(m)),
-                        "g": lay.add_F(f"{tag}_g", np.zeros(m)),
-                        "f": lay.add_F(f"{tag}_f", np.zeros(m)),
-                        "rdiag": lay.add_F(f"{tag}_rdiag", np.zeros(m)),
-                        "rhs": lay.add_F(f"{tag}_rhs", np.zeros(len(sts) * m)),
-                    }
-                )
-            entry["diff"] = dd
-        if cls.advance_block is not None:
-            m = blk.nodes.size
-            entry["work"] = lay.add_F(f"{cls.name}.~work", np.zeros(max(1, cls.block_work * m)))
-        lay.blocks.append(entry)
-    return lay
-
-
 def _ion_expr(lay: Layout, var: str) -> str:
     ion, kind = ion_of_variable(var)
     return f"F[{lay.ion_slot[(ion, kind)]}][i]"
 
 
-def _gen_source(lay: Layout) -> str:
-    L: list[str] = []
-    w = L.append
-    w("# Generated by electrical.codegen from the model structure; do not edit.")
-    w("import math")
-    w("from numba import njit, objmode")
-    w("from importlib import import_module")
-    w("from electrical.codegen import exchange as _exchange")
-    w("from electrical.mechanisms.numerics import data_pointer as _ptr")
-    w("from electrical.mechanisms.numerics import stack_buffer as _stack_buffer")
-    if any("diff" in e for e in lay.blocks):
-        w("from electrical.codegen import diffusion_factor as _ld_factor")
-        w("from electrical.codegen import diffusion_solve as _ld_solve")
-    for bi, e in enumerate(lay.blocks):
-        cls = e["cls"]
-        if "<locals>" in cls.__qualname__ or cls.__module__ == "__main__":
-            # not importable by name (defined in a function or a script): hand it over
-            token = f"{cls.__module__}:{cls.__qualname__}:{id(cls)}"
-            _registry[token] = cls
-            w(f"_M{bi} = import_module('electrical.codegen')._registry[{token!r}]")
-        else:
-            w(f"_M{bi} = getattr(import_module({cls.__module__!r}), {cls.__qualname__!r})")
-        for k in ("init", "current", "advance", "receive", "advance_block"):
-            if getattr(cls, k) is not None:
-                w(f"_m{bi}_{k} = _M{bi}.{k}")
-        if e["globals"] is not None:  # kernels chosen by the globals' values
-            w(f"_K{bi} = _M{bi}.kernels({e['globals']!r})")
-            for k in e["overrides"]:
-                w(f"_m{bi}_{k} = _K{bi}[{k!r}]")
-        if _vector_advance(e):
-            # the same kernel inlined into the loop (numba IR), so that LLVM sees
-            # one loop body without calls
-            w(f"_m{bi}_advance_v = njit(inline='always', error_model='numpy')"
-              f"(_m{bi}_advance.py_func)")
-    w("")
+#: Arguments every generated loop function takes after its first (``nsteps``).
+_COMMON_ARGS = (
+    "tick0, dt, celsius, cfac, vmult, v, rhs, d, a, b, parent, cm, ncell, F, I,"
+    " tclock, ev_time, ev_block, ev_inst, ev_conn, conn_weight, ev_ptr,"
+    " rec_aid, rec_idx, rec_out, rec_every, keep_currents, acc_aid, acc_idx, acc_w, acc_slot,"
+    " acc_out"
+)
 
-    def args(e, bi, kernel, vexpr, aux=None):
-        cls = e["cls"]
-        st = [f"F[{e['states'][s]}][j]" for s in cls.states]
-        rd = [_ion_expr(lay, r) for r in cls.reads]
-        pa = [f"F[{e['params'][p]}][j]" for p in cls.params]
-        aux = aux or f"F[{e['aux']}]"
+
+class StepEmitter:
+    """Writes the source of the step module of one layout (:func:`generate_source`).
+
+    One ``emit_*`` method per generated function (:meth:`emit_initialize`,
+    :meth:`emit_run`, :meth:`emit_run_split`), built from the parts of a step
+    (:meth:`step_head`, :meth:`axial`, :meth:`eliminate`, :meth:`solve`,
+    :meth:`step_tail`, the split halves) and, per mechanism block, the code that
+    calls its kernels (``block_*``: init, current, advance, receive, diffusion).
+    A block's code depends only on its mechanism, its kernels and its slots in
+    F/I, so these methods are where per-mechanism compilation would cut.
+    """
+
+    def __init__(self, lay: Layout) -> None:
+        self.lay = lay
+        self.lines: list[str] = []
+        #: blocks with a ``receive`` kernel (events)
+        self.recv = [(bi, e) for bi, e in enumerate(lay.blocks) if e.cls.receive is not None]
+        #: ions whose current a mechanism reads (always summed)
+        self.read_ions = {
+            ion_of_variable(r)[0]
+            for e in lay.blocks
+            for r in e.cls.reads
+            if ion_of_variable(r)[1] == "cur"
+        }
+        #: values per instance of the stack buffer of the chunked advance loops
+        self.nbuf = max(
+            (len(e.cls.states) + len(e.cls.writes) for e in lay.blocks if _vector_advance(e)),
+            default=0,
+        )
+
+    def w(self, line: str) -> None:
+        self.lines.append(line)
+
+    def code(self, text: str, indent: int) -> None:
+        """Append fixed source lines: ``text`` dedented, then indented by ``indent`` spaces."""
+        for line in textwrap.dedent(text).strip("\n").split("\n"):
+            self.w(" " * indent + line)
+
+    def source(self) -> str:
+        """The module: imports, ``initialize``, ``run`` and ``run_split``."""
+        self.emit_imports()
+        self.emit_initialize()
+        self.emit_run()
+        self.emit_run_split()
+        self.w("")
+        return _hoist("\n".join(self.lines) + "\n")
+
+    # ---------------------------------------------------------------- helpers
+    def args(self, e: BlockLayout, kernel: str, vexpr: str, aux: str | None = None) -> str:
+        """The argument list of a kernel call for instance j at node i."""
+        cls = e.cls
+        st = [f"F[{e.states[s]}][j]" for s in cls.states]
+        rd = [_ion_expr(self.lay, r) for r in cls.reads]
+        pa = [f"F[{e.params[p]}][j]" for p in cls.params]
+        aux = aux or f"F[{e.aux}]"
         if kernel == "init":
             return ", ".join(["t", vexpr, *rd, *pa, aux, "celsius"])
         if kernel == "current":
@@ -343,146 +157,166 @@ def _gen_source(lay: Layout) -> str:
             return ", ".join(["tev", "wev", *st, *pa, aux])
         raise KeyError(kernel)
 
-    def store_states(e, ind, res):
-        cls = e["cls"]
+    def store_states(self, e: BlockLayout, ind: str, res: str) -> None:
+        """Store a kernel's result tuple: the states, then the ion values it writes."""
+        cls = e.cls
         ns = len(cls.states)
         for q, s in enumerate(cls.states):
-            w(f"{ind}F[{e['states'][s]}][j] = {res}[{q}]")
+            self.w(f"{ind}F[{e.states[s]}][j] = {res}[{q}]")
         for q, var in enumerate(cls.writes):
-            w(f"{ind}{_ion_expr(lay, var)} = {res}[{ns + q}]")
+            self.w(f"{ind}{_ion_expr(self.lay, var)} = {res}[{ns + q}]")
+
+    # ---------------------------------------------------------------- module
+    def emit_imports(self) -> None:
+        w = self.w
+        w("# Generated by electrical.codegen from the model structure; do not edit.")
+        w("import math")
+        w("from numba import njit, objmode")
+        w("from importlib import import_module")
+        w("from electrical.codegen import exchange as _exchange")
+        w("from electrical.mechanisms.numerics import data_pointer as _ptr")
+        w("from electrical.mechanisms.numerics import stack_buffer as _stack_buffer")
+        if any(e.diff is not None for e in self.lay.blocks):
+            w("from electrical.diffusion import diffusion_factor as _ld_factor")
+            w("from electrical.diffusion import diffusion_solve as _ld_solve")
+        for bi, e in enumerate(self.lay.blocks):
+            self.block_imports(bi, e)
+        w("")
+
+    def block_imports(self, bi: int, e: BlockLayout) -> None:
+        """Bind the mechanism class ``_M{bi}`` and its kernels ``_m{bi}_<kernel>``."""
+        w = self.w
+        cls = e.cls
+        if "<locals>" in cls.__qualname__ or cls.__module__ == "__main__":
+            # not importable by name (defined in a function or a script): hand it over
+            token = f"{cls.__module__}:{cls.__qualname__}:{id(cls)}"
+            _registry[token] = cls
+            w(f"_M{bi} = import_module('electrical.codegen')._registry[{token!r}]")
+        else:
+            w(f"_M{bi} = getattr(import_module({cls.__module__!r}), {cls.__qualname__!r})")
+        for k in ("init", "current", "advance", "receive", "advance_block"):
+            if getattr(cls, k) is not None:
+                w(f"_m{bi}_{k} = _M{bi}.{k}")
+        if e.globals is not None:  # kernels chosen by the globals' values
+            w(f"_K{bi} = _M{bi}.kernels({e.globals!r})")
+            for k in e.overrides:
+                w(f"_m{bi}_{k} = _K{bi}[{k!r}]")
+        if _vector_advance(e):
+            # the same kernel inlined into the loop (numba IR), so that LLVM sees
+            # one loop body without calls
+            w(f"_m{bi}_advance_v = njit(inline='always', error_model='numpy')"
+              f"(_m{bi}_advance.py_func)")  # fmt: skip
 
     # ---------------------------------------------------------------- initialize
-    w("@njit(cache=True, error_model='numpy')")
-    w("def initialize(t, v, F, I, celsius):")
-    w("    pass")
-    for bi, e in enumerate(lay.blocks):
-        cls = e["cls"]
-        if cls.init is None:
-            continue
-        w(f"    idx = I[{e['nodes']}]")
+    def emit_initialize(self) -> None:
+        """``initialize(t, v, F, I, celsius)``: every mechanism's initial states."""
+        w = self.w
+        w("@njit(cache=True, error_model='numpy')")
+        w("def initialize(t, v, F, I, celsius):")
+        w("    pass")
+        for bi, e in enumerate(self.lay.blocks):
+            if e.cls.init is not None:
+                self.block_init(bi, e)
+        w("")
+
+    def block_init(self, bi: int, e: BlockLayout) -> None:
+        w = self.w
+        w(f"    idx = I[{e.nodes}]")
         w("    for j in range(idx.size):")
         w("        i = idx[j]")
-        w(f"        res = _m{bi}_init({args(e, bi, 'init', 'v[i]')})")
-        store_states(e, "        ", "res")
-    w("")
+        w(f"        res = _m{bi}_init({self.args(e, 'init', 'v[i]')})")
+        self.store_states(e, "        ", "res")
 
     # ---------------------------------------------------------------- run
-    common = (
-        "tick0, dt, celsius, cfac, vmult, v, rhs, d, a, b, parent, cm, ncell, F, I,"
-        " tclock, ev_time, ev_block, ev_inst, ev_conn, conn_weight, ev_ptr,"
-        " rec_aid, rec_idx, rec_out, rec_every, keep_currents, acc_aid, acc_idx, acc_w, acc_slot,"
-        " acc_out"
-    )
+    def emit_run(self) -> None:
+        """``run(nsteps, ...)``: the fused loop of a serial (or whole-cell) run."""
+        self.header("run", "nsteps", "range(nsteps)")
+        self.step_head()
+        self.axial()
+        self.eliminate()
+        self.solve()
+        self.step_tail()
 
-    # error_model='numpy': a float division by zero gives inf or nan, as in NEURON's
-    # C, instead of an exception branch in every loop that divides (an early exit,
-    # which LLVM cannot vectorise).  Kernels inlined here are lowered with it too.
-    def header(name, first, loop, extra=""):
+    def emit_run_split(self) -> None:
+        """``run_split(nsteps, ..., acc, ...)``: the split-cell loop (electrical._split).
+
+        Nodes [0, ntrunk) are the replicated trunk, [ntrunk, ntrunk + nsr) the
+        roots of this rank's subtrees, the rest their other nodes.  Each subtree
+        root r has a slot s of acc (4 values: what the serial solver adds to r's
+        trunk parent slot_parent[s] in the matrix set-up and in the
+        elimination); between the two halves of a step the slots of all ranks
+        are summed (each has one non-zero owner: exact) by the Python callable
+        registered under xkey, and the trunk replays the serial operations in
+        the serial order (tseq: trunk node i >= 0 or slot -1-s), so the results
+        are the serial solver's, bit for bit.
+        """
+        self.header("run_split", "nsteps", "range(nsteps)",
+                    ", acc, ntrunk, nsr, slot_of_root, slot_parent, tseq, xkey")  # fmt: skip
+        self.step_head()
+        self.split_subtrees()
+        self.w("        with objmode():")
+        self.w("            _exchange(xkey, acc)")
+        self.split_trunk()
+        self.solve()
+        self.step_tail()
+
+    def header(self, name: str, first: str, loop: str, extra: str = "") -> None:
+        # error_model='numpy': a float division by zero gives inf or nan, as in NEURON's
+        # C, instead of an exception branch in every loop that divides (an early exit,
+        # which LLVM cannot vectorise).  Kernels inlined here are lowered with it too.
+        w = self.w
         w("")
         w("@njit(cache=True, error_model='numpy')")
-        w(f"def {name}({first}, {common}{extra}):")
+        w(f"def {name}({first}, {_COMMON_ARGS}{extra}):")
         w("    n = v.size")
-        if nbuf:
-            w(f"    sb = _stack_buffer({nbuf * VECTOR_CHUNK})")
-        for bi, e in enumerate(lay.blocks):
+        if self.nbuf:
+            w(f"    sb = _stack_buffer({self.nbuf * VECTOR_CHUNK})")
+        for bi, e in enumerate(self.lay.blocks):
             if _vector_advance(e):
-                w(f"    ap{bi} = _ptr(F[{e['aux']}])")
+                w(f"    ap{bi} = _ptr(F[{e.aux}])")
         w("    nacc = acc_aid.size")
         w("    nrec = rec_aid.size")
         w("    nev = ev_time.size")
         w(f"    for k in {loop}:")
         w("        g = tick0 + k")
-    # events (delivered twice per step, as NEURON's fixed step does)
-    recv = [(bi, e) for bi, e in enumerate(lay.blocks) if e["cls"].receive is not None]
 
-    def deliver(limit):
+    def deliver(self, limit: str) -> None:
+        """Events up to ``limit`` (delivered twice per step, as NEURON's fixed step does)."""
+        w = self.w
         w(f"        while ev_ptr[0] < nev and ev_time[ev_ptr[0]] <= {limit}:")
         w("            q = ev_ptr[0]")
         w("            ev_ptr[0] = q + 1")
         w("            tev = ev_time[q]")
         w("            wev = conn_weight[ev_conn[q]]")
         w("            j = ev_inst[q]")
-        if recv:
-            for n_, (bi, e) in enumerate(recv):
-                kw = "if" if n_ == 0 else "elif"
-                w(f"            {kw} ev_block[q] == {bi}:")
-                w(f"                res = _m{bi}_receive({args(e, bi, 'receive', '')})")
-                store_states(e, "                ", "res")
+        if self.recv:
+            for n_, (bi, e) in enumerate(self.recv):
+                self.block_receive(bi, e, "if" if n_ == 0 else "elif")
         else:
             w("            pass")
 
-    def emit_head():
+    def block_receive(self, bi: int, e: BlockLayout, kw: str) -> None:
+        self.w(f"            {kw} ev_block[q] == {bi}:")
+        self.w(f"                res = _m{bi}_receive({self.args(e, 'receive', '')})")
+        self.store_states(e, "                ", "res")
+
+    def step_head(self) -> None:
+        """Events to t_n + dt/2, the matrix reset, every mechanism's current, integrals."""
+        w = self.w
         # NEURON's clock is a running sum of half steps; ties at exact half steps
         # are decided by it, so it is kept here exactly as NEURON keeps it.
         w("        tclk = tclock[0]")
-        deliver("tclk + 0.5 * dt")
+        self.deliver("tclk + 0.5 * dt")
         w("        t = tclk + 0.5 * dt")
         w("        for i in range(n):")
         w("            rhs[i] = 0.0")
         w("            d[i] = cfac * cm[i]")
-        for (ion, kind), slot in lay.ion_slot.items():
+        for (_ion, kind), slot in self.lay.ion_slot.items():
             if kind == "cur":
                 w(f"        F[{slot}][:] = 0.0")
-        # currents
-        read_ions = {
-            ion_of_variable(r)[0]
-            for e in lay.blocks
-            for r in e["cls"].reads
-            if ion_of_variable(r)[1] == "cur"
-        }
-        for bi, e in enumerate(lay.blocks):
-            cls = e["cls"]
-            if cls.current is None:
-                continue
-            curs = list(cls.currents)
-            w(f"        idx = I[{e['nodes']}]")
-            w("        for j in range(idx.size):")
-            w("            i = idx[j]")
-            w("            vv = v[i]")
-            if cls.current_depends_on_v:
-                w(f"            c1 = _m{bi}_current({args(e, bi, 'current', 'vv + 0.001')})")
-            w(f"            c0 = _m{bi}_current({args(e, bi, 'current', 'vv')})")
-            if cls.current_depends_on_v:
-                w("            i1 = 0.0" + "".join(f" + c1[{q}]" for q in range(len(curs))))
-            w("            i0 = 0.0" + "".join(f" + c0[{q}]" for q in range(len(curs))))
-            if cls.current_depends_on_v:
-                w("            gg = (i1 - i0) / 0.001")
-            # Per-mechanism currents and ion currents nobody reads are stored only
-            # when recorded (keep_currents); ion currents a mechanism reads always.
-            w("            if keep_currents:")
-            for q, c in enumerate(curs):
-                w(f"                F[{e['currents'][c]}][j] = c0[{q}]")
-
-            def ion_sum(ion, expr):
-                slot = lay.ion_slot[(ion, "cur")]
-                if ion in read_ions:
-                    w(f"            F[{slot}][i] += {expr}")
-                else:
-                    w("            if keep_currents:")
-                    w(f"                F[{slot}][i] += {expr}")
-
-            if cls.is_point:
-                w(f"            fac = F[{e['area_factor']}][j]")
-                for q, c in enumerate(curs):
-                    ion = cls.currents[c]
-                    if ion is not None:
-                        ion_sum(ion, f"c0[{q}] * fac")
-                if getattr(cls, "electrode", False):
-                    w("            rhs[i] += i0 * fac")
-                    if cls.current_depends_on_v:
-                        w("            d[i] -= gg * fac")
-                else:
-                    w("            rhs[i] -= i0 * fac")
-                    if cls.current_depends_on_v:
-                        w("            d[i] += gg * fac")
-            else:
-                for q, c in enumerate(curs):
-                    ion = cls.currents[c]
-                    if ion is not None:
-                        ion_sum(ion, f"c0[{q}]")
-                w("            rhs[i] -= i0")
-                if cls.current_depends_on_v:
-                    w("            d[i] += gg")
+        for bi, e in enumerate(self.lay.blocks):
+            if e.cls.current is not None:
+                self.block_current(bi, e)
         # integrals: the values this step's currents were computed with (t_n + dt/2)
         w("        for r in range(nacc):")
         w("            aid = acc_aid[r]")
@@ -491,206 +325,281 @@ def _gen_source(lay: Layout) -> str:
         w("            else:")
         w("                acc_out[acc_slot[r]] += F[aid][acc_idx[r]] * acc_w[r]")
 
-    def emit_axial():
-        # matrix, solve, update
-        w("        for i in range(ncell, n):")
-        w("            p = parent[i]")
-        w("            dv = v[p] - v[i]")
-        w("            rhs[i] -= b[i] * dv")
-        w("            rhs[p] += a[i] * dv")
-        w("            d[i] -= b[i]")
-        w("            d[p] -= a[i]")
+    def block_current(self, bi: int, e: BlockLayout) -> None:
+        """i(v) and di/dv of every instance into rhs and d; ion currents summed."""
+        w = self.w
+        cls = e.cls
+        curs = list(cls.currents)
+        w(f"        idx = I[{e.nodes}]")
+        w("        for j in range(idx.size):")
+        w("            i = idx[j]")
+        w("            vv = v[i]")
+        if cls.current_depends_on_v:
+            w(f"            c1 = _m{bi}_current({self.args(e, 'current', 'vv + 0.001')})")
+        w(f"            c0 = _m{bi}_current({self.args(e, 'current', 'vv')})")
+        if cls.current_depends_on_v:
+            w("            i1 = 0.0" + "".join(f" + c1[{q}]" for q in range(len(curs))))
+        w("            i0 = 0.0" + "".join(f" + c0[{q}]" for q in range(len(curs))))
+        if cls.current_depends_on_v:
+            w("            gg = (i1 - i0) / 0.001")
+        # Per-mechanism currents and ion currents nobody reads are stored only
+        # when recorded (keep_currents); ion currents a mechanism reads always.
+        w("            if keep_currents:")
+        for q, c in enumerate(curs):
+            w(f"                F[{e.currents[c]}][j] = c0[{q}]")
 
-    def emit_elim():
-        w("        for i in range(n - 1, ncell - 1, -1):")
-        w("            p = parent[i]")
-        w("            f = a[i] / d[i]")
-        w("            d[p] -= f * b[i]")
-        w("            rhs[p] -= f * rhs[i]")
+        def ion_sum(ion, expr):
+            slot = self.lay.ion_slot[(ion, "cur")]
+            if ion in self.read_ions:
+                w(f"            F[{slot}][i] += {expr}")
+            else:
+                w("            if keep_currents:")
+                w(f"                F[{slot}][i] += {expr}")
 
-    def emit_solve():
-        w("        for i in range(ncell):")
-        w("            rhs[i] /= d[i]")
-        w("            v[i] += vmult * rhs[i]")
+        if cls.is_point:
+            w(f"            fac = F[{e.area_factor}][j]")
+            for q, c in enumerate(curs):
+                ion = cls.currents[c]
+                if ion is not None:
+                    ion_sum(ion, f"c0[{q}] * fac")
+            if getattr(cls, "electrode", False):
+                w("            rhs[i] += i0 * fac")
+                if cls.current_depends_on_v:
+                    w("            d[i] -= gg * fac")
+            else:
+                w("            rhs[i] -= i0 * fac")
+                if cls.current_depends_on_v:
+                    w("            d[i] += gg * fac")
+        else:
+            for q, c in enumerate(curs):
+                ion = cls.currents[c]
+                if ion is not None:
+                    ion_sum(ion, f"c0[{q}]")
+            w("            rhs[i] -= i0")
+            if cls.current_depends_on_v:
+                w("            d[i] += gg")
+
+    def axial(self) -> None:
+        """Axial currents into rhs, axial conductances into the diagonal."""
+        self.code(
+            """
+            for i in range(ncell, n):
+                p = parent[i]
+                dv = v[p] - v[i]
+                rhs[i] -= b[i] * dv
+                rhs[p] += a[i] * dv
+                d[i] -= b[i]
+                d[p] -= a[i]
+            """,
+            8,
+        )
+
+    def eliminate(self) -> None:
+        """Hines elimination, leaves to roots."""
+        self.code(
+            """
+            for i in range(n - 1, ncell - 1, -1):
+                p = parent[i]
+                f = a[i] / d[i]
+                d[p] -= f * b[i]
+                rhs[p] -= f * rhs[i]
+            """,
+            8,
+        )
+
+    def solve(self) -> None:
+        """Back-substitution, roots to leaves, and v += vmult * dv."""
+        self.code(
+            """
+            for i in range(ncell):
+                rhs[i] /= d[i]
+                v[i] += vmult * rhs[i]
+            """,
+            8,
+        )
         # written so that the divisions are off the parent->child dependency chain
-        w("        for i in range(ncell, n):")
-        w("            di = d[i]")
-        w("            x = rhs[i] / di - (b[i] / di) * rhs[parent[i]]")
-        w("            rhs[i] = x")
-        w("            v[i] += vmult * x")
+        self.code(
+            """
+            for i in range(ncell, n):
+                di = d[i]
+                x = rhs[i] / di - (b[i] / di) * rhs[parent[i]]
+                rhs[i] = x
+                v[i] += vmult * x
+            """,
+            8,
+        )
 
-    def emit_tail():
-        # states
+    def step_tail(self) -> None:
+        """States at t_n + dt, longitudinal diffusion, recording, events to t_{n+1}."""
+        w = self.w
         w("        t = t + 0.5 * dt")
         w("        tclock[0] = t")
-        for bi, e in enumerate(lay.blocks):
-            cls = e["cls"]
-            if cls.advance is None:
-                continue
-            if cls.advance_block is not None:
-                arrs = [
-                    *(f"F[{e['states'][s]}]" for s in cls.states),
-                    *(f"F[{lay.ion_slot[ion_of_variable(r)]}]" for r in cls.reads),
-                    *(f"F[{e['params'][p]}]" for p in cls.params),
-                ]
-                w(
-                    f"        _m{bi}_advance_block(I[{e['nodes']}], t, v, {', '.join(arrs)},"
-                    f" F[{e['aux']}], celsius, dt, F[{e['work']}])"
-                )
-                continue
-            w(f"        idx = I[{e['nodes']}]")
-            if _vector_advance(e):
-                # Two loops per chunk of instances: the first reads the model's
-                # arrays (aux through a pointer: no reference counts) and writes only
-                # the stack buffer sb, so it needs no alias checks and vectorises,
-                # table rows and node values read as gathers; the second stores the
-                # new states.  An instance reads only its own states and node, so
-                # deferring the stores changes nothing.
-                outs = [
-                    *(f"F[{e['states'][s]}][j]" for s in cls.states),
-                    *(_ion_expr(lay, var) for var in cls.writes),
-                ]
-                w("        nb = idx.size")
-                w(f"        for c in range(0, nb, {VECTOR_CHUNK}):")
-                w(f"            m = min({VECTOR_CHUNK}, nb - c)")
-                w("            for jj in range(m):")  # jj >= 0: sb stores stay affine
-                w("                j = c + jj")
-                w("                i = idx[j]")
-                w(
-                    f"                res = _m{bi}_advance_v("
-                    f"{args(e, bi, 'advance', 'v[i]', f'ap{bi}')})"
-                )
-                for q in range(len(outs)):
-                    w(f"                sb[{q * VECTOR_CHUNK} + jj] = res[{q}]")
-                w("            for jj in range(m):")
-                w("                j = c + jj")
-                if cls.writes:
-                    w("                i = idx[j]")
-                for q, o in enumerate(outs):
-                    w(f"                {o} = sb[{q * VECTOR_CHUNK} + jj]")
-                continue
-            w("        for j in range(idx.size):")
-            w("            i = idx[j]")
-            w(f"            res = _m{bi}_advance({args(e, bi, 'advance', 'v[i]')})")
-            store_states(e, "            ", "res")
+        for bi, e in enumerate(self.lay.blocks):
+            if e.cls.advance is not None:
+                self.block_advance(bi, e)
         # longitudinal diffusion (after every state update, before recording)
-        for bi, e in enumerate(lay.blocks):
-            if "diff" not in e:
-                continue
-            dd = e["diff"]
-            for grp in dd["groups"]:
-                w(
-                    f"        _ld_factor(F[{e['params'][grp['coef']]}], I[{dd['parent']}],"
-                    f" I[{dd['order']}], F[{dd['area']}], F[{dd['dx']}], dt, F[{grp['key']}],"
-                    f" F[{grp['vol']}], F[{grp['g']}], F[{grp['f']}], F[{grp['rdiag']}])"
-                )
-                cs = ", ".join(f"F[{e['states'][st]}]" for st in grp["states"])
-                w(
-                    f"        _ld_solve(({cs},), I[{dd['up']}], I[{dd['order']}], F[{grp['vol']}],"
-                    f" F[{grp['g']}], F[{grp['f']}], F[{grp['rdiag']}],"
-                    f" F[{grp['rhs']}].reshape((F[{grp['vol']}].size, {len(grp['states'])})))"
-                )
-        # record
-        w("        if nrec > 0 and (g + 1) % rec_every == 0:")
-        w("            s = (g + 1) // rec_every - (tick0 // rec_every + 1)")
-        w("            for r in range(nrec):")
-        w("                aid = rec_aid[r]")
-        w("                if aid < 0:")
-        w("                    rec_out[r, s] = v[rec_idx[r]]")
-        w("                else:")
-        w("                    rec_out[r, s] = F[aid][rec_idx[r]]")
-        deliver("t")  # events up to t_{n+1}, after recording (NEURON nrn_deliver_events)
+        for bi, e in enumerate(self.lay.blocks):
+            if e.diff is not None:
+                self.block_diffusion(bi, e)
+        self.record()
+        self.deliver("t")  # events up to t_{n+1}, after recording (NEURON nrn_deliver_events)
 
-    def emit_split_a():
+    def block_advance(self, bi: int, e: BlockLayout) -> None:
+        """The block's state update: block kernel, chunked (vectorised) or plain loop."""
+        w = self.w
+        cls = e.cls
+        if cls.advance_block is not None:
+            arrs = [
+                *(f"F[{e.states[s]}]" for s in cls.states),
+                *(f"F[{self.lay.ion_slot[ion_of_variable(r)]}]" for r in cls.reads),
+                *(f"F[{e.params[p]}]" for p in cls.params),
+            ]
+            w(
+                f"        _m{bi}_advance_block(I[{e.nodes}], t, v, {', '.join(arrs)},"
+                f" F[{e.aux}], celsius, dt, F[{e.work}])"
+            )
+            return
+        w(f"        idx = I[{e.nodes}]")
+        if _vector_advance(e):
+            # Two loops per chunk of instances: the first reads the model's
+            # arrays (aux through a pointer: no reference counts) and writes only
+            # the stack buffer sb, so it needs no alias checks and vectorises,
+            # table rows and node values read as gathers; the second stores the
+            # new states.  An instance reads only its own states and node, so
+            # deferring the stores changes nothing.
+            outs = [
+                *(f"F[{e.states[s]}][j]" for s in cls.states),
+                *(_ion_expr(self.lay, var) for var in cls.writes),
+            ]
+            w("        nb = idx.size")
+            w(f"        for c in range(0, nb, {VECTOR_CHUNK}):")
+            w(f"            m = min({VECTOR_CHUNK}, nb - c)")
+            w("            for jj in range(m):")  # jj >= 0: sb stores stay affine
+            w("                j = c + jj")
+            w("                i = idx[j]")
+            w(
+                f"                res = _m{bi}_advance_v("
+                f"{self.args(e, 'advance', 'v[i]', f'ap{bi}')})"
+            )
+            for q in range(len(outs)):
+                w(f"                sb[{q * VECTOR_CHUNK} + jj] = res[{q}]")
+            w("            for jj in range(m):")
+            w("                j = c + jj")
+            if cls.writes:
+                w("                i = idx[j]")
+            for q, o in enumerate(outs):
+                w(f"                {o} = sb[{q * VECTOR_CHUNK} + jj]")
+            return
+        w("        for j in range(idx.size):")
+        w("            i = idx[j]")
+        w(f"            res = _m{bi}_advance({self.args(e, 'advance', 'v[i]')})")
+        self.store_states(e, "            ", "res")
+
+    def block_diffusion(self, bi: int, e: BlockLayout) -> None:
+        """One implicit diffusion step per group of states (:mod:`electrical.diffusion`)."""
+        w = self.w
+        dd = e.diff
+        for grp in dd.groups:
+            w(
+                f"        _ld_factor(F[{e.params[grp.coef]}], I[{dd.parent}],"
+                f" I[{dd.order}], F[{dd.area}], F[{dd.dx}], dt, F[{grp.key}],"
+                f" F[{grp.vol}], F[{grp.g}], F[{grp.f}], F[{grp.rdiag}])"
+            )
+            cs = ", ".join(f"F[{e.states[st]}]" for st in grp.states)
+            w(
+                f"        _ld_solve(({cs},), I[{dd.up}], I[{dd.order}], F[{grp.vol}],"
+                f" F[{grp.g}], F[{grp.f}], F[{grp.rdiag}],"
+                f" F[{grp.rhs}].reshape((F[{grp.vol}].size, {len(grp.states)})))"
+            )
+
+    def record(self) -> None:
+        """Samples of the recorded variables at t_{n+1}, every ``rec_every`` steps."""
+        self.code(
+            """
+            if nrec > 0 and (g + 1) % rec_every == 0:
+                s = (g + 1) // rec_every - (tick0 // rec_every + 1)
+                for r in range(nrec):
+                    aid = rec_aid[r]
+                    if aid < 0:
+                        rec_out[r, s] = v[rec_idx[r]]
+                    else:
+                        rec_out[r, s] = F[aid][rec_idx[r]]
+            """,
+            8,
+        )
+
+    def split_subtrees(self) -> None:
         """This rank's subtrees; what they add to trunk nodes goes to its slot of acc."""
-        w("        for q in range(acc.size):")
-        w("            acc[q] = 0.0")
-        w("        for i in range(ntrunk, n):")
-        w("            p = parent[i]")
-        w("            dv = v[p] - v[i]")
-        w("            rhs[i] -= b[i] * dv")
-        w("            d[i] -= b[i]")
-        w("            if i < ntrunk + nsr:")
-        w("                s4 = 4 * slot_of_root[i - ntrunk]")
-        w("                acc[s4] = a[i]")
-        w("                acc[s4 + 1] = a[i] * dv")
-        w("            else:")
-        w("                rhs[p] += a[i] * dv")
-        w("                d[p] -= a[i]")
-        w("        for i in range(n - 1, ntrunk + nsr - 1, -1):")
-        w("            p = parent[i]")
-        w("            f = a[i] / d[i]")
-        w("            d[p] -= f * b[i]")
-        w("            rhs[p] -= f * rhs[i]")
-        w("        for i in range(ntrunk + nsr - 1, ntrunk - 1, -1):")
-        w("            f = a[i] / d[i]")
-        w("            s4 = 4 * slot_of_root[i - ntrunk]")
-        w("            acc[s4 + 2] = f * b[i]")
-        w("            acc[s4 + 3] = f * rhs[i]")
+        self.code(
+            """
+            for q in range(acc.size):
+                acc[q] = 0.0
+            for i in range(ntrunk, n):
+                p = parent[i]
+                dv = v[p] - v[i]
+                rhs[i] -= b[i] * dv
+                d[i] -= b[i]
+                if i < ntrunk + nsr:
+                    s4 = 4 * slot_of_root[i - ntrunk]
+                    acc[s4] = a[i]
+                    acc[s4 + 1] = a[i] * dv
+                else:
+                    rhs[p] += a[i] * dv
+                    d[p] -= a[i]
+            for i in range(n - 1, ntrunk + nsr - 1, -1):
+                p = parent[i]
+                f = a[i] / d[i]
+                d[p] -= f * b[i]
+                rhs[p] -= f * rhs[i]
+            for i in range(ntrunk + nsr - 1, ntrunk - 1, -1):
+                f = a[i] / d[i]
+                s4 = 4 * slot_of_root[i - ntrunk]
+                acc[s4 + 2] = f * b[i]
+                acc[s4 + 3] = f * rhs[i]
+            """,
+            8,
+        )
 
-    def emit_split_b():
+    def split_trunk(self) -> None:
         """The trunk: the serial solver's operations on it, in its order (tseq)."""
-        w("        tclk = tclock[0]")
-        w("        t = tclk + 0.5 * dt")
-        w("        for q in range(tseq.size):")
-        w("            e = tseq[q]")
-        w("            if e >= 0:")
-        w("                p = parent[e]")
-        w("                dv = v[p] - v[e]")
-        w("                rhs[e] -= b[e] * dv")
-        w("                rhs[p] += a[e] * dv")
-        w("                d[e] -= b[e]")
-        w("                d[p] -= a[e]")
-        w("            else:")
-        w("                p = slot_parent[-e - 1]")
-        w("                s4 = 4 * (-e - 1)")
-        w("                rhs[p] += acc[s4 + 1]")
-        w("                d[p] -= acc[s4]")
-        w("        for q in range(tseq.size - 1, -1, -1):")
-        w("            e = tseq[q]")
-        w("            if e >= 0:")
-        w("                p = parent[e]")
-        w("                f = a[e] / d[e]")
-        w("                d[p] -= f * b[e]")
-        w("                rhs[p] -= f * rhs[e]")
-        w("            else:")
-        w("                p = slot_parent[-e - 1]")
-        w("                s4 = 4 * (-e - 1)")
-        w("                d[p] -= acc[s4 + 2]")
-        w("                rhs[p] -= acc[s4 + 3]")
+        self.code(
+            """
+            tclk = tclock[0]
+            t = tclk + 0.5 * dt
+            for q in range(tseq.size):
+                e = tseq[q]
+                if e >= 0:
+                    p = parent[e]
+                    dv = v[p] - v[e]
+                    rhs[e] -= b[e] * dv
+                    rhs[p] += a[e] * dv
+                    d[e] -= b[e]
+                    d[p] -= a[e]
+                else:
+                    p = slot_parent[-e - 1]
+                    s4 = 4 * (-e - 1)
+                    rhs[p] += acc[s4 + 1]
+                    d[p] -= acc[s4]
+            for q in range(tseq.size - 1, -1, -1):
+                e = tseq[q]
+                if e >= 0:
+                    p = parent[e]
+                    f = a[e] / d[e]
+                    d[p] -= f * b[e]
+                    rhs[p] -= f * rhs[e]
+                else:
+                    p = slot_parent[-e - 1]
+                    s4 = 4 * (-e - 1)
+                    d[p] -= acc[s4 + 2]
+                    rhs[p] -= acc[s4 + 3]
+            """,
+            8,
+        )
 
-    nbuf = max(
-        (len(e["cls"].states) + len(e["cls"].writes) for e in lay.blocks
-         if _vector_advance(e)),
-        default=0,
-    )
-    # the fused loop of a serial (or whole-cell) run
-    header("run", "nsteps", "range(nsteps)")
-    emit_head()
-    emit_axial()
-    emit_elim()
-    emit_solve()
-    emit_tail()
-    # the split-cell loop (electrical._split): nodes [0, ntrunk) are the replicated
-    # trunk, [ntrunk, ntrunk + nsr) the roots of this rank's subtrees, the rest their
-    # other nodes.  Each subtree root r has a slot s of acc (4 values: what the
-    # serial solver adds to r's trunk parent slot_parent[s] in the matrix set-up and
-    # in the elimination); between the two halves of a step the slots of all ranks
-    # are summed (each has one non-zero owner: exact) by the Python callable
-    # registered under xkey, and the trunk replays the serial operations in the
-    # serial order (tseq: trunk node i >= 0 or slot -1-s), so the results are the
-    # serial solver's, bit for bit
-    header("run_split", "nsteps", "range(nsteps)",
-           ", acc, ntrunk, nsr, slot_of_root, slot_parent, tseq, xkey")
-    emit_head()
-    emit_split_a()
-    w("        with objmode():")
-    w("            _exchange(xkey, acc)")
-    emit_split_b()
-    emit_solve()
-    emit_tail()
-    w("")
-    return _hoist("\n".join(L) + "\n")
+
+def generate_source(lay: Layout) -> str:
+    """The Python source of the step module of a layout (:class:`StepEmitter`)."""
+    return StepEmitter(lay).source()
 
 
 #: Instances per chunk of a vectorised advance loop (the stack buffer holds this
@@ -698,18 +607,18 @@ def _gen_source(lay: Layout) -> str:
 VECTOR_CHUNK = 64
 
 
-def _vector_advance(e) -> bool:
+def _vector_advance(e: BlockLayout) -> bool:
     """Whether the ``advance`` loop of block e runs chunked, so that LLVM vectorises it.
 
     Needs a numba kernel (its Python function is compiled again, inlined).
     Point processes that write ion concentrations keep the sequential loop: two
     of them on one node see each other's writes there.
     """
-    cls = e["cls"]
+    cls = e.cls
     return (
-        e["advance"] is not None
+        e.advance is not None
         and cls.advance_block is None
-        and hasattr(e["advance"], "py_func")
+        and hasattr(e.advance, "py_func")
         and not (cls.is_point and cls.writes)
     )
 
@@ -735,55 +644,5 @@ def _hoist(src: str) -> str:
     return "".join(out)
 
 
-def _mechanism_fingerprint(lay: Layout) -> str:
-    """Hash of the source of every module the kernels may call into.
-
-    numba's cache does not notice edits to functions that a cached function
-    calls from other files, so the generated module's name carries this hash:
-    the mechanism modules, every module of their packages, and the engine's
-    own ``electrical`` modules.
-    """
-    h = hashlib.sha256()
-    prefixes = {"electrical."}
-    for e in lay.blocks:
-        mod = e["cls"].__module__
-        prefixes.add(mod.rpartition(".")[0] + "." if "." in mod else mod)
-    names = sorted(
-        n for n in list(sys.modules) if any(n == p.rstrip(".") or n.startswith(p) for p in prefixes)
-    )
-    for name in names:
-        mod = sys.modules.get(name)
-        try:
-            h.update(name.encode())
-            h.update(inspect.getsource(mod).encode())
-        except (OSError, TypeError):  # no source (built-in or interactive): key on identity
-            h.update(repr(id(mod)).encode())
-    for e in lay.blocks:
-        if e["cls"].__module__ == "__main__" or "<locals>" in e["cls"].__qualname__:
-            h.update(repr(id(e["cls"])).encode())
-    return h.hexdigest()
-
-
-_loaded: dict[str, object] = {}
 #: Mechanism classes that cannot be imported by name, keyed by a token in the source.
 _registry: dict[str, type] = {}
-
-
-def load_step_module(lay: Layout):
-    """Generate (or reuse) the step module for this layout and import it."""
-    src = _gen_source(lay)
-    key = hashlib.sha256((src + _mechanism_fingerprint(lay)).encode()).hexdigest()[:20]
-    if key in _loaded:
-        return _loaded[key]
-    path = cache_dir() / f"step_{key}.py"
-    if not path.exists() or path.read_text() != src:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(src)
-        os.replace(tmp, path)
-    name = f"_electrical_step_{key}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    _loaded[key] = mod
-    return mod

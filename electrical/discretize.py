@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._ordering import solver_order, split_order
 from .errors import InternalError, ModelError, TopologyError
 from .mechanisms.base import ION_TABLE, Mechanism, ion_of_variable
 from .morphology import Cell, Location, PointInstance, Section
@@ -202,7 +203,7 @@ def compile_tree(
     ``sections`` (ids) restricts the model to those sections and the point
     processes on them: one rank's part of a split model, a connected part of
     each cell that contains its root.  ``trunk`` (ids) orders the nodes for
-    the split solver (:func:`electrical._split.split_order`), oriented as in
+    the split solver (:func:`electrical._ordering.split_order`), oriented as in
     ``serial`` (the whole model's tree in the serial order) instead of the
     serial solver order; ``ntrunk``, ``nsr`` and ``serial_index`` of the
     result then give the trunk and subtree-root ranges and each node's index
@@ -263,8 +264,6 @@ def compile_tree(
         perm, par, a, b = solver_order(par, a, b, ncell)
     else:
         # Split order (electrical._split): oriented as the serial solver's tree, trunk first.
-        from ._split import split_order
-
         if serial is None:
             raise InternalError("compile_tree(trunk=...) needs the serial tree; please report")
         is_trunk = np.zeros(n, dtype=bool)
@@ -313,103 +312,6 @@ def compile_tree(
     if mechanisms:
         _compile_mechanisms(tree, mech_globals, sections)
     return tree
-
-
-def solver_order(parent: np.ndarray, a: np.ndarray, b: np.ndarray, ncell: int):
-    """Re-root each tree at its centre and order nodes by level (roots first).
-
-    The tree system has one solution whatever node is the root; only the order
-    of Hines elimination changes (and round-off, at 1e-15 relative).  Rooting
-    at the centre and numbering by level makes consecutive nodes of the
-    elimination loops belong to different branches, so their divisions overlap
-    in the CPU pipeline instead of forming one serial chain (an unbranched
-    cable becomes two interleaved chains of half the length).
-
-    Returns (perm, parent, a, b) in the new order: ``perm[new] = old``.
-    In the original tree, b[c] multiplies v[parent] in row c and a[c]
-    multiplies v[c] in row parent; re-rooting swaps them along the re-rooted path.
-    """
-    n = parent.size
-    # coefficient lookup: coef[(row, col)]
-    coef: dict[tuple[int, int], float] = {}
-    for c in range(ncell, n):
-        p = int(parent[c])
-        coef[(c, p)] = b[c]
-        coef[(p, c)] = a[c]
-    nbrs: list[list[int]] = [[] for _ in range(n)]
-    for c in range(ncell, n):
-        p = int(parent[c])
-        nbrs[c].append(p)
-        nbrs[p].append(c)
-    new_par_old = np.full(n, -1, dtype=np.int64)
-    levels: list[list[int]] = []
-    for r in range(ncell):
-        comp = _bfs(r, nbrs)
-        centre = _centre(comp, nbrs)
-        lev = [centre]
-        seen = {centre}
-        depth = 0
-        while lev:
-            if len(levels) <= depth:
-                levels.append([])
-            levels[depth].extend(lev)
-            nxt = []
-            for u in lev:
-                for w in nbrs[u]:
-                    if w not in seen:
-                        seen.add(w)
-                        new_par_old[w] = u
-                        nxt.append(w)
-            lev = nxt
-            depth += 1
-    perm = np.array([u for lev in levels for u in lev], dtype=np.int64)
-    inv = np.empty(n, dtype=np.int64)
-    inv[perm] = np.arange(n)
-    new_parent = np.full(n, -1, dtype=np.int64)
-    new_a = np.zeros(n)
-    new_b = np.zeros(n)
-    for new_i, old_i in enumerate(perm):
-        p_old = new_par_old[old_i]
-        if p_old < 0:
-            continue
-        new_parent[new_i] = inv[p_old]
-        new_b[new_i] = coef[(int(old_i), int(p_old))]
-        new_a[new_i] = coef[(int(p_old), int(old_i))]
-    return perm, new_parent, new_a, new_b
-
-
-def _bfs(r: int, nbrs: list[list[int]]) -> list[int]:
-    seen = {r}
-    out = [r]
-    k = 0
-    while k < len(out):
-        for w in nbrs[out[k]]:
-            if w not in seen:
-                seen.add(w)
-                out.append(w)
-        k += 1
-    return out
-
-
-def _centre(comp: list[int], nbrs: list[list[int]]) -> int:
-    """A node of minimal eccentricity (middle of a longest path)."""
-    far = _bfs(comp[0], nbrs)[-1]
-    # BFS from far with parents to recover the longest path
-    par = {far: -1}
-    queue = [far]
-    k = 0
-    while k < len(queue):
-        u = queue[k]
-        for w in nbrs[u]:
-            if w not in par:
-                par[w] = u
-                queue.append(w)
-        k += 1
-    end = queue[-1]
-    path = [end]
-    while par[path[-1]] != -1:
-        path.append(par[path[-1]])
-    return path[len(path) // 2]
 
 
 def _node_exact(sec_centres, sec_end, sec_parentnode, loc: Location) -> int:

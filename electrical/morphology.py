@@ -9,7 +9,7 @@ processes are placed at a :class:`Location` ``sec(x)``.
 >>> cell = Cell("demo")
 >>> soma = cell.section("soma", L=20, diam=20)
 >>> dend = cell.section("dend", L=200, diam=1, nseg=5, parent=soma(1.0))
->>> dend.insert("pas", g=1e-4)
+>>> _ = dend.insert("pas", g=1e-4)
 >>> dend(0.5)
 <Location section=dend x=0.5>
 """
@@ -32,7 +32,7 @@ from .errors import (
 )
 from .mechanisms.base import ION_TABLE, Mechanism, default_catalogue, ion_of_variable
 
-__all__ = ["Section", "Location", "Cell", "PointInstance"]
+__all__ = ["Section", "Location", "Cell", "PointInstance", "ParamEdits"]
 
 
 def _positive(value: Any, what: str, unit: str, *, allow_zero: bool = False) -> float:
@@ -77,6 +77,30 @@ class Location:
         return n - 1 if i == n else i
 
 
+class ParamEdits:
+    """The point-process parameter changes of one cell, in order (a journal).
+
+    A cell is a description: it does not know the simulations built from it.
+    :meth:`PointInstance.set_param` changes the description and appends here;
+    every :class:`~electrical.Simulation` of the cell applies the entries made
+    since it last looked (before its next step), so several simulations of one
+    cell all see a change.
+    """
+
+    def __init__(self) -> None:
+        self._log: list[tuple[PointInstance, str, float]] = []
+
+    def append(self, inst: PointInstance, name: str, value: float) -> None:
+        self._log.append((inst, name, value))
+
+    def __len__(self) -> int:
+        return len(self._log)
+
+    def since(self, pos: int) -> list[tuple[PointInstance, str, float]]:
+        """The changes after the first ``pos`` ones: (instance, parameter, value)."""
+        return self._log[pos:]
+
+
 class PointInstance:
     """A point process placed at a location; ``name`` addresses it (``"IClamp[0]"``)."""
 
@@ -85,27 +109,23 @@ class PointInstance:
         self.mech = type(spec)
         self.location = location
         self.name = name
-        self._sim = None  # set when compiled into a Simulation
 
     def __repr__(self) -> str:
         return f"<PointInstance name={self.name} mechanism={self.mech.name} at={self.location}>"
 
     def param(self, name: str) -> float:
-        """Current value of a parameter (from the running simulation once compiled)."""
+        """Current value of a parameter (the description's; simulations apply every change)."""
         if name not in self.mech.params:
             raise UnknownParameterError(
                 f"{self.name}: no parameter '{name}'{did_you_mean(name, self.mech.params)}"
             )
-        if self._sim is not None:
-            return self._sim._point_param(self, name)
         return self.spec.values.get(name, self.mech.params[name].default)
 
     def set_param(self, name: str, value: float) -> None:
-        """Set a parameter; in a running simulation it takes effect from the next step."""
+        """Set a parameter; simulations of the cell apply it from their next step."""
         value = self.mech.check_values({name: value})[name]
         self.spec.values[name] = value
-        if self._sim is not None:
-            self._sim._set_point_param(self, name, value)
+        self.location.section.cell.param_edits.append(self, name, value)
 
 
 class Section:
@@ -382,6 +402,8 @@ class Cell:
         self._sections: dict[str, Section] = {}
         self.point_processes: list[PointInstance] = []
         self._counts: dict[str, int] = {}
+        #: changes of point-process parameters, applied by the simulations of this cell
+        self.param_edits = ParamEdits()
 
     def __repr__(self) -> str:
         return (

@@ -96,7 +96,9 @@ class PlayCurrent(PointProcess):
         chunks, off = [], 0
         for inst in instances:
             spec = inst.spec
-            inst.set_param("offset", float(off))
+            # where this instance's table starts in this build's aux: written before
+            # the build reads the parameters (bookkeeping, not a user's parameter edit)
+            spec.values["offset"] = float(off)
             chunks += [spec.times_ms, spec.amps_nA]
             off += 2 * spec.times_ms.size
         return np.concatenate(chunks) if chunks else np.zeros(1)

@@ -113,8 +113,8 @@ def test_remote_calls_validate_names_on_every_rank():
         sim.record("caltrack.nonsense", head)
     sim.set("caltrack.DCa", head, 0.3)  # applied by the owner only, accepted everywhere
     if sim.owns(head):
-        assert sim._F[sim._resolve("caltrack.DCa", head)[0]][sim._resolve("caltrack.DCa",
-                                                                          head)[1]] == 0.3
+        aid, idx, _, _ = sim._vars.resolve("caltrack.DCa", head)
+        assert sim._F[aid][idx] == 0.3
 
 
 def _small_cell(k: int):

@@ -55,7 +55,6 @@ import numpy as np
 from numba import njit
 
 from ..base import DensityMechanism, Param, register
-from ..numerics import VECTORIZER_MEMORY_CHECKS  # noqa: F401  (sets LLVM's limit first)
 from . import ions  # noqa: F401  (defines the 'cal' ion)
 from .ghk import FARADAY_C_PER_MOL
 

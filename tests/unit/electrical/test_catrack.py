@@ -20,7 +20,7 @@ import pytest
 from numba import njit
 
 from electrical import Cell, Simulation
-from electrical.codegen import longitudinal_diffusion_step
+from electrical.diffusion import longitudinal_diffusion_step
 from electrical.discretize import diffusion_neighbours
 from electrical.errors import ModelError
 from electrical.mechanisms.base import Catalogue, DensityMechanism, Param
@@ -313,13 +313,13 @@ def test_spine_conserves_calcium_without_pump_and_current():
     blk, ent = sim.tree.blocks[bi], sim.layout.blocks[bi]
     rng = np.random.default_rng(11)
     for i in range(4):  # random radial and longitudinal gradients
-        sim._F[ent["states"][f"ca{i}"]][:] = 1e-3 * (1.0 + rng.random(blk.nodes.size))
+        sim._F[ent.states[f"ca{i}"]][:] = 1e-3 * (1.0 + rng.random(blk.nodes.size))
 
     def total():
         d2dx = blk.params["diam"] ** 2 * np.array([0.5 if "neck" in w else 1.0 if "head" in w
                                                    else 0.05 for w in blk.where])
-        return sum(catrack.VRAT[i] * d2dx @ (sim._F[ent["states"][f"ca{i}"]]
-                                             + sim._F[ent["states"][f"CaBuffer{i}"]])
+        return sum(catrack.VRAT[i] * d2dx @ (sim._F[ent.states[f"ca{i}"]]
+                                             + sim._F[ent.states[f"CaBuffer{i}"]])
                    for i in range(4))
 
     m0 = total()

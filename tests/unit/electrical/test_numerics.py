@@ -126,3 +126,15 @@ def test_full_width_vectors_only_on_avx512_and_opt_out():
     else:
         assert default == "None"
     assert _features_after_import({"MULTISCALE_VECTOR_WIDTH": "256"}) == "None"
+
+
+def test_configure_numba_is_explicit_and_idempotent():
+    import electrical
+    from electrical._numba_config import VECTORIZER_MEMORY_CHECKS
+
+    first = electrical.configure_numba()  # already called by `import electrical`
+    assert first["memory_checks"] is True
+    assert electrical.configure_numba() == first
+    from electrical.mechanisms import numerics
+
+    assert numerics.VECTORIZER_MEMORY_CHECKS == VECTORIZER_MEMORY_CHECKS

@@ -12,7 +12,7 @@ import pytest
 from electrical import Cell
 from electrical._split import BALANCE_TOL, partition, serial_root_sections, split_order
 from electrical.discretize import compile_tree
-from electrical.errors import ModelError
+from electrical.errors import InternalError, ModelError
 
 
 def _tree_cell(name="c", seed=0, nsec=40):
@@ -150,6 +150,6 @@ def test_split_trees_have_the_trunk_first_and_cover_the_cell(nranks):
 def test_split_order_rejects_a_disconnected_trunk():
     parent = np.array([-1, 0, 1, 2], dtype=np.int64)
     coef = np.ones(4)
-    with pytest.raises(ModelError, match="not connected"):
+    with pytest.raises(InternalError, match="not connected"):
         split_order(parent, coef, coef, 1, [0], np.array([True, False, True, False]),
                     np.arange(4))

@@ -147,11 +147,6 @@ class CalciumCoupling(IntervalCoupling):
         sample_span_ms: float | None = None,
         local_electrical: bool = True,
     ) -> None:
-        if type(self) is CalciumCoupling:
-            raise TypeError(
-                "CalciumCoupling is the common part of the rules: use InfluxCoupling or "
-                "ConcentrationDifferenceCoupling (calcium_coupling_class(mode))"
-            )
         where = _where(instance)
         # electrical side: a charge and a concentration (checked on the rank that owns them)
         self._charge_si = self._conc_si = 1.0

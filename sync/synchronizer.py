@@ -189,10 +189,12 @@ class Synchronizer:
         self.span_ticks = self.clock.ticks(span, "sample_span_ms") if span else 0
         self._pre: tuple[int, np.ndarray] | None = None  # (tick, concentrations) before an exchange
         self.batched = bool(getattr(scheduler, "batched", False))
-        # batched delivery follows the level's tails past the windows when the couplings
-        # allow it (influx); others keep the original's windows (e.g. pump and leak
-        # switching with them)
-        self._follow_tails = self.batched and all(lk.calcium.follows_tails for lk in self.links)
+        # batched delivery (or EventDriven(follow_tails=True)) follows the level's tails
+        # past the windows when the couplings allow it (influx); others keep the
+        # original's windows (e.g. pump and leak switching with them)
+        self._follow_tails = bool(getattr(scheduler, "follows_tails", False)) and all(
+            lk.calcium.follows_tails for lk in self.links
+        )
         if self.batched:
             for lk in self.links:
                 cap = lk.series_capacity

@@ -11,6 +11,7 @@ couplings are real ``sync`` code (:class:`sync.IntervalCoupling`,
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import pickle
 
@@ -155,6 +156,7 @@ class FakePathway:
         self.inputs = {"flux": 0.0, "gate": 1.0}
         self.series = None  # (edges, means, knots)
         self.calls: list[float] = []
+        self.history: list[tuple[float, float]] = []  # (t, total) after each advance
 
     def initialize(self, t0: float) -> None:
         self.t, self.total, self.series = float(t0), 0.0, None
@@ -200,6 +202,7 @@ class FakePathway:
             self.total += self.inputs["flux"] * (t - self.t)
         self.t = t
         self.calls.append(t)
+        self.history.append((t, self.total))
 
     def get(self, port: str) -> float:
         if port == "readout":
@@ -454,3 +457,36 @@ def test_misuse_is_refused_with_the_fix():
     with pytest.raises(CouplingError, match="baseline must be positive"):
         w.set_baseline()
     assert math.isfinite(cal.delivered_mol)
+
+
+def test_per_exchange_follows_tails_only_when_asked():
+    """EventDriven(follow_tails=True): per-exchange delivery measures tails like batched."""
+    inputs = {"s1": INPUTS["s1"]}
+    tol = 0.05  # follow the tails until the level is within 5% of rest
+
+    def sched(**kw):
+        return EventDriven(10.0, 1.0, calcium_rest_tolerance=tol, **kw)
+
+    default, _, _ = _build(sched(), inputs)
+    tails, _, _ = _build(sched(follow_tails=True), inputs)
+    bat, _, _ = _build(sched(delivery="batched", batch_bins=8), inputs)
+    for s in (default, tails, bat):
+        _run(s)
+    ex = {k: s.stats()["exchanges"]["s1"] for k, s in
+          (("default", default), ("tails", tails), ("batched", bat))}  # fmt: skip
+    assert ex["tails"] == ex["batched"] > ex["default"]
+    assert tails.stats()["pathway_calls"] > bat.stats()["pathway_calls"]
+    lt, ld = tails.links[0], default.links[0]
+    assert lt.instance.total == pytest.approx(ld.instance.total, rel=MASS_RTOL)  # same mass
+
+    def held_over_gaps(link) -> float:
+        """The largest amount delivered as one constant over a gap of several intervals."""
+        pts = [(t, q) for t, q in link.instance.history if t > BIO_T0_S]
+        return max(q1 - q0 for (t0, q0), (t1, q1) in itertools.pairwise(pts)
+                   if t1 - t0 > 1.5e-3)  # fmt: skip
+
+    # the default holds the tail after a window as a constant over the gap; following it,
+    # what remains for the gaps is what enters near rest
+    assert held_over_gaps(lt) * 5 < held_over_gaps(ld)
+    with pytest.raises(SchedulerError, match="follow_tails"):
+        EventDriven(follow_tails="yes")

@@ -9,10 +9,11 @@
 >>> cs.initialize(); cs.advance_to(500.0); cs.finish()                         # doctest: +SKIP
 >>> cs.weights(1)                                                             # doctest: +SKIP
 
-Each biochemical spine (:class:`multiscale.spine.Spine` with ``pathway``,
-``calcium`` and ``weight`` filled in) joins the electrical spine (neck, head,
-PSD, AMPA and NMDA), its pathway instance and its two couplings
-(:mod:`sync.coupling`):
+Each biochemical spine joins the electrical spine (:class:`multiscale.spine.Spine`:
+neck, head, PSD, AMPA and NMDA), its pathway instance and its two couplings
+(:mod:`multiscale.couplings`), kept by the Cosimulation (:meth:`Cosimulation.instance`,
+:meth:`Cosimulation.couplings`), never written into the spine, so that one MSN
+may back several Cosimulations:
 
 - calcium: the charge of ``ica + ical`` through head and PSD (``influx``), or
   the change of ``cai + cali`` at ``head(0.5)`` (``concentration-difference``),
@@ -35,22 +36,20 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from biochem import Pathway
-from biochem.units import parse_unit
+from common.units import parse_unit
 from electrical import Connection, events
+from electrical.component import ElectricalComponent
 from electrical.errors import ModelError
 from sync import (
-    COUPLING_MODES,
-    CalciumCoupling,
     CouplingError,
-    ElectricalComponent,
     EventDriven,
     FixedInterval,
     Link,
     SpeciesTrace,
     Synchronizer,
-    WeightCoupling,
 )
 
+from .couplings import CalciumCoupling, WeightCoupling, calcium_coupling_class
 from .msn import MSN
 from .spine import SYNAPSES as _SYNAPSES
 from .spine import Spine
@@ -101,7 +100,8 @@ class Cosimulation:
         Which spines run the pathway (numbers, or names ``"spine3"``);
         ``"stimulated"`` means the spines that have inputs at :meth:`initialize`.
     coupling : {"influx", "concentration-difference"}
-        Calcium coupling (see :mod:`sync.coupling`).
+        Calcium coupling rule (:class:`multiscale.couplings.InfluxCoupling`,
+        :class:`multiscale.couplings.ConcentrationDifferenceCoupling`).
     scheduler : sync.EventDriven or sync.FixedInterval
         Default ``EventDriven(window_ms=10, exchange_interval_ms=1)``.
     dt_ms : float, optional
@@ -151,13 +151,7 @@ class Cosimulation:
     ) -> None:
         if not isinstance(msn, MSN):
             raise ModelError(f"Cosimulation needs an MSN (multiscale.msn.build_msn), got {msn!r}")
-        if coupling not in COUPLING_MODES:
-            from common.errors import did_you_mean
-
-            raise CouplingError(
-                f"coupling = {coupling!r}{did_you_mean(coupling, COUPLING_MODES)}; use one of "
-                f"{list(COUPLING_MODES)}"
-            )
+        self._coupling_class = calcium_coupling_class(coupling)
         self.msn = msn
         self.coupling = coupling
         self.scheduler = EventDriven() if scheduler is None else scheduler
@@ -189,6 +183,8 @@ class Cosimulation:
         self._pending_traces: list[tuple[str, SpeciesTrace, float]] = []
         self.sync: Synchronizer | None = None
         self.spines: dict[str, Spine] = {}
+        #: Per biochemical spine: (pathway instance, calcium coupling, weight coupling).
+        self._records: dict[str, tuple[object, CalciumCoupling, WeightCoupling]] = {}
         # spines named explicitly are resolved now, so that mistakes show at once
         if not isinstance(biochemical, str):
             for s in biochemical:
@@ -327,14 +323,14 @@ class Cosimulation:
             pathway = pathway.with_series_inputs({pathway.port("ca_in").target: batch})
         self.pathway = pathway
         volume_l = self._volume_l(pathway) if spines else 0.0
-        split = getattr(sim, "nranks", 1) > 1  # the electrical model is split across ranks
+        split = comp.split  # the electrical model is split across ranks
         for sp in spines:
             conc_terms = [("cai", sp.head(0.5)), ("cali", sp.head(0.5))]
             ampa = [self._connection(sp, "ampa", NETCON_DELAY_MS)] + [
                 c for (syn, d), c in self._conns.get(sp.name, {}).items()
                 if syn == "ampa" and d != NETCON_DELAY_MS
             ]  # fmt: skip
-            local = not split or sim.owns(sp.head(0.5))
+            local = not split or comp.owns(sp.head(0.5))
             if local:  # ports exist on the rank that computes the spine's compartments
                 terms = calcium_influx_terms(sim, sp)
                 # (mA/cm2 * um2) = 1e-3 A * 1e-8 = 1e-11 A = 1e-2 nA; integral in nA*ms = pC
@@ -343,8 +339,8 @@ class Cosimulation:
                 comp.add_weight(f"{sp.name}.ampa_weight", ampa)
             inst = pathway.instance(sp.name, spine=sp.name)
             head_volume_um3 = math.pi * (sp.head.diam / 2.0) ** 2 * sp.head.L
-            calcium = CalciumCoupling(
-                self.coupling, comp, inst,
+            calcium = self._coupling_class(
+                comp, inst,
                 charge_port=f"{sp.name}.ca_charge", concentration_port=f"{sp.name}.ca_conc",
                 head_volume_um3=head_volume_um3, pathway_volume_l=volume_l,
                 pump_vmax=self._pump, leak_vmax=self._leak, sample_span_ms=self._sample_span_ms,
@@ -352,10 +348,12 @@ class Cosimulation:
             )  # fmt: skip
             weight = WeightCoupling(inst, comp, weight_port=f"{sp.name}.ampa_weight",
                                     local_electrical=local)  # fmt: skip
-            sp.pathway, sp.calcium, sp.weight = inst, calcium, weight
+            self._records[sp.name] = (inst, calcium, weight)
             self.spines[sp.name] = sp
             inputs = list(self._conns.get(sp.name, {}).values())
-            links.append(Link(sp.name, inst, calcium, weight, inputs, conc_terms))
+            links.append(Link(sp.name, inst, calcium, weight, inputs, conc_terms,
+                              series_capacity=pathway.series_capacity(calcium.ca_in_port),
+                              share_key=id(pathway)))  # fmt: skip
         self.sync = Synchronizer(comp, links, self.scheduler, start_ms=self.equilibrate_ms,
                                  bio_t0_s=self.equilibrate_biochem_s, comm=self.comm)  # fmt: skip
 
@@ -405,6 +403,14 @@ class Cosimulation:
             if lk.name == sp.name:
                 return lk
         raise ModelError(f"{sp.name} is not a biochemical spine (biochemical: {self.biochemical})")
+
+    def instance(self, spine: int | str | Spine):
+        """The pathway instance of a biochemical spine (after initialize)."""
+        return self._records[self._link(spine).name][0]
+
+    def couplings(self, spine: int | str | Spine) -> tuple[CalciumCoupling, WeightCoupling]:
+        """(calcium coupling, weight coupling) of a biochemical spine (after initialize)."""
+        return self._records[self._link(spine).name][1:]
 
     def weights(self, spine: int | str | Spine):
         """(t_ms, weight) arrays: the AMPA weight of a biochemical spine at each exchange."""

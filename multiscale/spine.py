@@ -141,7 +141,12 @@ CORRECTED_SPINE = SpineParameters.corrected()
 
 @dataclass
 class Spine:
-    """One spine: its sections, synapses and attachment point.
+    """One spine: its sections, synapses and attachment point (a description).
+
+    It holds no run-time state: the pathway instance and couplings of a
+    biochemical spine belong to the :class:`multiscale.cosim.Cosimulation` that
+    built them (``cs.instance(spine)``, ``cs.couplings(spine)``), so one spine may
+    back several co-simulations.
 
     Attributes
     ----------
@@ -154,11 +159,6 @@ class Spine:
     neck, head, psd : electrical.Section
     ampa, nmda : electrical.PointInstance
         The synapses at ``psd(0.5)``.
-    pathway : biochem.PathwayInstance or None
-        The spine's biochemistry, when it is a biochemical spine of a
-        :class:`multiscale.cosim.Cosimulation`.
-    calcium, weight : sync.CalciumCoupling, sync.WeightCoupling or None
-        Its couplings (idem).
     """
 
     name: str
@@ -169,17 +169,10 @@ class Spine:
     psd: Section
     ampa: PointInstance
     nmda: PointInstance
-    pathway: object = None
-    calcium: object = None
-    weight: object = None
 
     @property
     def sections(self) -> tuple[Section, Section, Section]:
         return (self.neck, self.head, self.psd)
-
-    def head_location(self) -> Location:
-        """``head(0.5)``, where the original records V, cai and cali."""
-        return self.head(0.5)
 
     def __repr__(self) -> str:
         return f"<Spine name={self.name} at={self.location}>"

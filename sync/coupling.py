@@ -1,322 +1,218 @@
-"""Couplings between the electrical spine and its pathway instance (DESIGN.md section 5).
+"""What the synchroniser drives between two components: generic couplings.
 
-Two couplings per biochemical spine, both unit-checked when built:
+A link (one biochemical spine) has two couplings, between the stepped component
+(the electrical model) and its pathway component:
 
-:class:`CalciumCoupling`
-    Electrical spine calcium -> the pathway's calcium input flux (``ca_in``).
+:class:`IntervalCoupling`
+    A quantity measured on the stepped component, delivered to an input of the
+    pathway interval by interval: at each exchange the synchroniser asks the
+    value of the input that delivers the interval just integrated electrically
+    (:meth:`~IntervalCoupling.interval_value`), then sets it
+    (:meth:`~IntervalCoupling.prepare_interval`) or, with batched delivery, sets
+    a time course through several intervals' values
+    (:meth:`~IntervalCoupling.deliver_series`).  The base class keeps the
+    books (what was measured, what was delivered, the state to save); a
+    coupling rule is a subclass that says how a measurement becomes an amount
+    and an amount an input value, and carries the flags the synchroniser needs
+    (:attr:`~IntervalCoupling.follows_tails`,
+    :attr:`~IntervalCoupling.window_sets_inputs`).
+:class:`BaselineReadout`
+    A pathway read-out divided by its value after the equilibration, set on a
+    port of the stepped component (a synaptic weight).
 
-    ``influx`` (default, mass-conserving): the charge Q that entered the spine head
-    and PSD through their calcium currents during an exchange interval (the
-    running integral of (ica + ical) x area, exactly what the engine's calcium
-    mechanisms received) becomes n = -Q/(2F) mol, delivered to the pathway as a
-    constant flux n/(V dt) over the same interval.  The pathway integrates that
-    interval after the electrical model has, so the calcium delivered equals the
-    calcium that entered, interval by interval, with no lag.
-
-    ``concentration-difference`` (the original TimeScales rule, MODEL.md 8.3): the
-    change of free head [Ca] (cai + cali at head(0.5)) over the interval, as a
-    constant flux: n = dc x V_head, with the pathway's pump and leak switched off
-    during synchronisation windows and restored outside them, where ca_in = 0.
-
-:class:`WeightCoupling`
-    The pathway's AMPAR_P / its baseline (the value after the biochemical
-    equilibration) becomes the weight of the spine's AMPA connection.  The AMPA
-    synapse reads its weight when an event arrives (MODEL.md 5.1), so the
-    weight acts from the next input on.
-
-Units: the electrical ports are declared with units (charge ``nA*ms`` = pC,
-concentration ``mM``); the pathway's ``ca_in`` may be a concentration flux
-(``M/s``, ``mol/(L*s)``, ...) or an amount flux (``mol/s``, ``item/s``).  Any
-other unit is refused when the coupling is built.
+The rules of the MSN (calcium influx, concentration difference, the AMPA
+weight) live where both sides are known: :mod:`multiscale.couplings`.
 """
 
 from __future__ import annotations
 
-from common.units import FARADAY_C_PER_MOL, parse_unit
+import abc
+from typing import ClassVar
 
 from .errors import CouplingError
 
-__all__ = [
-    "COUPLING_MODES",
-    "CalciumCoupling",
-    "WeightCoupling",
-    "charge_to_mol",
-    "concentration_change_to_mol",
-]
-
-COUPLING_MODES = ("influx", "concentration-difference")
-
-_CHARGE = (0, 0, 1, 1)  # C = A s
-_CONC = (1, -3, 0, 0)  # mol/m3
-_CONC_FLUX = (1, -3, -1, 0)  # mol/(m3 s)
-_AMOUNT_FLUX = (1, 0, -1, 0)  # mol/s
+__all__ = ["BaselineReadout", "IntervalCoupling", "series_knots"]
 
 
-def charge_to_mol(q_c: float) -> float:
-    """Calcium charge [C, inward < 0] -> calcium that entered [mol]."""
-    # Ca2+ carries 2 elementary charges: n = -Q / (2 F); inward current is negative
-    return -q_c / (2.0 * FARADAY_C_PER_MOL)
+def series_knots(means, previous_knot: float) -> list[float]:
+    """Values at the edges of bins whose means are ``means``, for a monotone cumulative course.
+
+    The values at inner edges are the harmonic means of the neighbouring bins (0
+    where the sign changes), the first continues the previous course (clipped to
+    [0, 3 means[0]]) and the last is the last mean: each bin's quadratic through
+    its edges and mean then keeps the sign of its mean (the Fritsch-Carlson
+    condition for a monotone cumulative input), so an influx never becomes
+    negative.  Returns ``len(means) + 1`` values.
+    """
+    m = [float(x) for x in means]
+    d = [0.0] * (len(m) + 1)
+    d[0] = min(max(previous_knot / m[0], 0.0), 3.0) * m[0] if m[0] != 0 else 0.0
+    for k in range(1, len(m)):
+        a, b = m[k - 1], m[k]
+        d[k] = 2.0 * a * b / (a + b) if a * b > 0 else 0.0
+    d[-1] = m[-1]
+    return d
 
 
-def concentration_change_to_mol(dc_mM: float, volume_um3: float) -> float:
-    """Change of a concentration [mM] in a volume [um3] -> amount [mol]."""
-    # mM = 1e-3 mol/L; um3 = 1e-15 L  ->  dc * 1e-3 * V * 1e-15 mol
-    return dc_mM * 1e-3 * volume_um3 * 1e-15
+class IntervalCoupling(abc.ABC):
+    """A measured quantity -> a pathway input, delivered interval by interval.
 
-
-def _dims(unit: str, what: str) -> tuple[float, tuple[int, int, int, int]]:
-    try:
-        return parse_unit(unit)
-    except ValueError as exc:
-        raise CouplingError(f"{what}: unit {unit!r}: {exc}") from None
-
-
-class CalciumCoupling:
-    """Spine calcium -> pathway calcium input, for one spine (see the module docstring).
+    The stepped component side gives two numbers (:meth:`read_electrical`): an
+    accumulated quantity (e.g. the calcium charge since the start) and a level
+    (e.g. the free calcium concentration).  Over each interval the coupling
+    turns the change of the accumulated quantity into an amount entered
+    (:meth:`entered_amount`), chooses the amount to deliver
+    (:meth:`interval_amount`, which may use the change of the level and whether
+    the interval lies in a synchronisation window) and converts it into the
+    value of the pathway's ``input_port`` held over the interval
+    (:meth:`amount_to_input`).
 
     Parameters
     ----------
-    mode : {"influx", "concentration-difference"}
-    electrical : sync.ElectricalComponent
-    instance : biochem.PathwayInstance
-    charge_port : str
-        Electrical integral port: calcium charge into head + PSD [a charge unit].
-    concentration_port : str
-        Electrical probe port: free head calcium [a concentration unit].
-    head_volume_um3 : float
-        Volume the electrical concentration refers to (concentration-difference).
-    pathway_volume_l : float
-        Volume [L] a concentration flux into the pathway refers to.
-    ca_in_port, pump_port, leak_port : str
-        Pathway ports; pump and leak are used by concentration-difference only
-        (None: the pathway has none).
-    pump_vmax, leak_vmax : float
-        Their values outside windows, in their ports' units.
+    electrical : SteppedComponent
+        Where the quantity is measured.
+    instance : PathwayComponent
+        The pathway that receives it.
+    input_port : str
+        The pathway's input port (a flux).
     sample_span_ms : float, optional
-        concentration-difference only: measure the change of concentration over
-        the last ``sample_span_ms`` of each interval (still divided by the whole
-        interval).  The original sampled 0.9 ms back and divided by 1 ms
-        (MODEL.md 8.3, "sampling mismatch"); ``0.9`` reproduces that.  Default:
-        the whole interval.
+        Measure the change of the level over the last ``sample_span_ms`` of each
+        interval (None: the whole interval); only for rules that use the level.
     """
 
-    def __init__(
-        self,
-        mode: str,
-        electrical,
-        instance,
-        *,
-        charge_port: str,
-        concentration_port: str,
-        head_volume_um3: float,
-        pathway_volume_l: float,
-        ca_in_port: str = "ca_in",
-        pump_port: str | None = "ca_pump_vmax",
-        leak_port: str | None = "ca_leak_vmax",
-        pump_vmax: float | None = None,
-        leak_vmax: float | None = None,
-        sample_span_ms: float | None = None,
-        local_electrical: bool = True,
-    ) -> None:
-        if mode not in COUPLING_MODES:
-            from common.errors import did_you_mean
+    #: With batched delivery, windows may stay open while a link's level is away
+    #: from rest, to measure a transient's tail as finely as its rise (True when
+    #: what is delivered does not depend on the windows).
+    follows_tails: ClassVar[bool] = True
+    #: The pathway's inputs depend on whether an interval lies in a window (e.g.
+    #: processes switched off during windows): a batch of intervals has one setting.
+    window_sets_inputs: ClassVar[bool] = False
+    #: The rule uses the level (so ``sample_span_ms`` may be given).
+    uses_level: ClassVar[bool] = False
 
-            raise CouplingError(
-                f"calcium coupling mode {mode!r}{did_you_mean(mode, COUPLING_MODES)}; use "
-                f"one of {list(COUPLING_MODES)}"
-            )
-        self.mode = mode
+    def __init__(self, electrical, instance, *, input_port: str,
+                 sample_span_ms: float | None = None) -> None:  # fmt: skip
         self.electrical = electrical
         self.instance = instance
-        where = f"spine {instance.spine!r} (instance {instance.name})"
-        # electrical side: a charge and a concentration (checked on the rank that owns them)
-        self._charge_si = self._conc_si = 1.0
-        if local_electrical:
-            self._check_electrical(where, charge_port, concentration_port)
-        self.charge_port = charge_port
-        self.concentration_port = concentration_port
-        self._check_pathway(where, mode, instance, ca_in_port, pump_port, leak_port,
-                            head_volume_um3, pathway_volume_l, pump_vmax, leak_vmax,
-                            sample_span_ms)  # fmt: skip
-
-    def _check_electrical(self, where: str, charge_port: str, concentration_port: str) -> None:
-        electrical = self.electrical
-        cp = electrical.port(charge_port)
-        f, d = _dims(cp.unit, f"{where}: electrical port {charge_port!r}")
-        if d != _CHARGE or cp.kind != "integral":
-            raise CouplingError(
-                f"{where}: electrical port {charge_port!r} must be an integral of a charge "
-                f"(e.g. nA*ms), it is a {cp.kind} in {cp.unit!r}"
-            )
-        self._charge_si = f
-        kp = electrical.port(concentration_port)
-        f, d = _dims(kp.unit, f"{where}: electrical port {concentration_port!r}")
-        if d != _CONC:
-            raise CouplingError(
-                f"{where}: electrical port {concentration_port!r} must be a concentration "
-                f"(e.g. mM), it is in {kp.unit!r}"
-            )
-        self._conc_si = f
-
-    def _check_pathway(self, where, mode, instance, ca_in_port, pump_port, leak_port,
-                       head_volume_um3, pathway_volume_l, pump_vmax, leak_vmax,
-                       sample_span_ms) -> None:  # fmt: skip
-        # pathway side: a flux of amount or of concentration
-        ports = instance.ports()
-        if mode == "influx":  # pump and leak are only set for the equilibration, when present
-            pump_port = pump_port if pump_port in ports else None
-            leak_port = leak_port if leak_port in ports else None
-        for name in (ca_in_port, pump_port, leak_port):
-            if name is not None and name not in ports:
-                from common.errors import did_you_mean
-
-                raise CouplingError(
-                    f"{where}: the pathway has no port {name!r}{did_you_mean(name, ports)}; "
-                    f"declare it (Pathway(..., ports={{{name!r}: ...}}))"
-                )
-            if name is not None and not ports[name].writable:
-                raise CouplingError(f"{where}: pathway port {name!r} is read-only")
-        spec = ports[ca_in_port]
-        f, d = _dims(spec.unit, f"{where}: pathway port {ca_in_port!r}")
-        if d == _CONC_FLUX:
-            self._flux_kind = "concentration"
-        elif d == _AMOUNT_FLUX:
-            self._flux_kind = "amount"
-        else:
-            raise CouplingError(
-                f"{where}: pathway port {ca_in_port!r} is in {spec.unit!r}; a calcium input "
-                "must be a flux of concentration (M/s) or of amount (mol/s)"
-            )
-        self._flux_si = f
-        if mode == "concentration-difference" and (pump_port is None or leak_port is None):
-            raise CouplingError(
-                f"{where}: concentration-difference switches the pathway's pump and leak off "
-                "during windows; give pump_port and leak_port"
-            )
-        for name, value in (("head_volume_um3", head_volume_um3),
-                            ("pathway_volume_l", pathway_volume_l)):  # fmt: skip
-            if not (isinstance(value, int | float) and value > 0):
-                raise CouplingError(f"{where}: {name} = {value!r} must be a positive number")
+        self.input_port = input_port
         if sample_span_ms is not None:
-            if mode != "concentration-difference":
-                raise CouplingError(f"{where}: sample_span_ms applies to concentration-difference")
+            if not self.uses_level:
+                raise CouplingError(
+                    f"{self._where()}: sample_span_ms applies to a coupling that measures a "
+                    f"level, not to {type(self).__name__}"
+                )
             if not (isinstance(sample_span_ms, int | float) and sample_span_ms > 0):
-                raise CouplingError(f"{where}: sample_span_ms = {sample_span_ms!r} must be > 0")
+                raise CouplingError(
+                    f"{self._where()}: sample_span_ms = {sample_span_ms!r} must be > 0"
+                )
         self.sample_span_ms = sample_span_ms
-        self.head_volume_um3 = float(head_volume_um3)
-        self.pathway_volume_l = float(pathway_volume_l)
-        self.ca_in_port = ca_in_port
-        self.pump_port = pump_port
-        self.leak_port = leak_port
-        self.pump_vmax = instance.get(pump_port) if pump_vmax is None and pump_port else pump_vmax
-        self.leak_vmax = instance.get(leak_port) if leak_vmax is None and leak_port else leak_vmax
         self._last_charge = 0.0
         self._last_conc = 0.0
         self._knot = 0.0  # the input's value at the end of the last batch (deliver_series)
-        #: Calcium that entered head + PSD while coupled [mol].
+        #: Amount that entered while coupled (e.g. calcium [mol]).
         self.entered_mol = 0.0
-        #: Calcium delivered to the pathway through ca_in [mol].
+        #: Amount delivered to the pathway through ``input_port``.
         self.delivered_mol = 0.0
 
-    # -- arithmetic ----------------------------------------------------------------------
-    def _mol_to_port(self, n_mol: float, dt_s: float) -> float:
-        """Amount delivered over dt_s -> the ca_in value, in its unit."""
-        if self._flux_kind == "amount":
-            return n_mol / dt_s / self._flux_si  # mol/s -> port unit
-        # mol / (V [L] * 1e-3 m3/L) / s = mol/(m3 s) -> port unit
-        return n_mol / (self.pathway_volume_l * 1e-3) / dt_s / self._flux_si
+    def _where(self) -> str:
+        inst = self.instance
+        return f"spine {getattr(inst, 'spine', None)!r} (instance {getattr(inst, 'name', inst)})"
 
-    def _port_to_mol(self, value: float, dt_s: float) -> float:
-        if self._flux_kind == "amount":
-            return value * self._flux_si * dt_s
-        return value * self._flux_si * (self.pathway_volume_l * 1e-3) * dt_s
-
-    # -- protocol used by the synchroniser -----------------------------------------------
+    # -- the rule (subclasses) ------------------------------------------------------------
+    @abc.abstractmethod
     def read_electrical(self) -> tuple[float, float]:
-        """(charge [C], concentration [mol/m3 = mM]) now, from the electrical ports.
+        """(accumulated quantity, level) now, in SI, from the stepped component.
 
-        Only the rank that owns the spine's compartments can read them; the
-        values are in SI so that any rank can use them.
+        Only the rank that owns the link's site can read them; being SI numbers,
+        they can travel to the rank that integrates the pathway.
         """
-        return (self.electrical.get(self.charge_port) * self._charge_si,
-                self.electrical.get(self.concentration_port) * self._conc_si)  # fmt: skip
 
+    @abc.abstractmethod
+    def interval_amount(self, entered: float, dlevel: float, window: bool) -> float:
+        """The amount to deliver over an interval in which ``entered`` came in and
+        the level changed by ``dlevel``; ``window``: the interval lies in a window."""
+
+    def entered_amount(self, daccumulated: float) -> float:
+        """Change of the accumulated quantity -> amount entered (default: itself)."""
+        return daccumulated
+
+    def amount_to_input(self, n: float, dt_s: float) -> float:
+        """Amount delivered over ``dt_s`` -> the input's value (default: n / dt_s)."""
+        return n / dt_s
+
+    def input_to_amount(self, value: float, dt_s: float) -> float:
+        """Inverse of :meth:`amount_to_input`."""
+        return value * dt_s
+
+    def window_inputs(self, window: bool) -> dict[str, float]:
+        """Other pathway inputs set at each exchange, in or out of a window (default none)."""
+        return {}
+
+    def uncoupled_inputs(self) -> dict[str, float]:
+        """The pathway's inputs when it runs alone (the biochemical equilibration)."""
+        return {self.input_port: 0.0}
+
+    # -- used by the synchroniser ---------------------------------------------------------
     def start(self, values: tuple[float, float] | None = None) -> None:
-        """Coupling begins now: the charge and concentration seen so far are the origin.
+        """Coupling begins now: the quantities seen so far are the origin.
 
-        ``values``: :meth:`read_electrical` of the rank that owns the spine's
-        compartments (default: read here).
+        ``values``: :meth:`read_electrical` of the rank that owns the link's site
+        (default: read here).
         """
         self._last_charge, self._last_conc = values or self.read_electrical()
         self._set_exchange_inputs(0.0, window=False)
         self._knot = 0.0
 
-    def _set_exchange_inputs(self, ca_in: float, window: bool) -> None:
+    def _set_exchange_inputs(self, value: float, window: bool) -> None:
         inst = self.instance
-        inst.set(self.ca_in_port, ca_in)
-        if self.mode == "concentration-difference":
-            inst.set(self.pump_port, 0.0 if window else self.pump_vmax)
-            inst.set(self.leak_port, 0.0 if window else self.leak_vmax)
+        inst.set(self.input_port, value)
+        for port, v in self.window_inputs(window).items():
+            inst.set(port, v)
 
     def prepare_interval(self, dt_s: float, window: bool, base_conc: float | None = None,
                          values: tuple[float, float] | None = None) -> float:  # fmt: skip
         """Set the pathway's inputs for the interval just integrated electrically.
 
-        Returns the amount [mol] it will deliver.  ``window`` says whether the
-        interval lies in a synchronisation window (used by concentration-difference);
-        ``base_conc`` is the concentration ``sample_span_ms`` before the end of
-        the interval, when there is one (default: the start of the interval);
-        ``values`` as in :meth:`start`.
+        Returns the amount it will deliver.  ``window`` says whether the interval
+        lies in a synchronisation window; ``base_conc`` is the level
+        ``sample_span_ms`` before the end of the interval, when there is one
+        (default: the start of the interval); ``values`` as in :meth:`start`.
         """
         value = self.interval_value(dt_s, window, base_conc, values)
         self._set_exchange_inputs(value, window)
-        return self._port_to_mol(value, dt_s)
+        return self.input_to_amount(value, dt_s)
 
     def interval_value(self, dt_s: float, window: bool, base_conc: float | None = None,
                        values: tuple[float, float] | None = None) -> float:  # fmt: skip
-        """The ca_in value (port unit) that delivers the interval just integrated.
+        """The input value that delivers the interval just integrated.
 
-        Reads the electrical side and books the calcium entered and delivered
+        Reads the stepped component and books what entered and what is delivered
         (arguments as in :meth:`prepare_interval`); sets nothing on the pathway.
         """
         q, c = values or self.read_electrical()
-        entered = charge_to_mol(q - self._last_charge)
+        entered = self.entered_amount(q - self._last_charge)
         self._last_charge = q
         self.entered_mol += entered
         base = self._last_conc if base_conc is None else base_conc
-        dc = c - base  # mol/m3, the same as mM
+        dc = c - base
         self._last_conc = c
-        if self.mode == "influx":
-            n = entered
-        elif window:
-            n = concentration_change_to_mol(dc, self.head_volume_um3)
-        else:
-            n = 0.0
-        value = self._mol_to_port(n, dt_s) if dt_s > 0 else 0.0
-        self.delivered_mol += self._port_to_mol(value, dt_s)
+        n = self.interval_amount(entered, dc, window)
+        value = self.amount_to_input(n, dt_s) if dt_s > 0 else 0.0
+        self.delivered_mol += self.input_to_amount(value, dt_s)
         return value
 
     def deliver_series(self, edges_s, means, window: bool) -> None:
         """Set the pathway's input to a continuous course through the bins' means.
 
         ``means[k]`` (from :meth:`interval_value`) is delivered exactly over
-        ``[edges_s[k], edges_s[k+1])``.  The values at the edges are the harmonic
-        means of the neighbouring bins (0 where the sign changes), the first one
-        continues the previous course (clipped to [0, 3 means[0]]) and the last
-        is the last mean: each bin's quadratic then keeps the sign of its mean
-        (the Fritsch-Carlson condition for a monotone cumulative input), so an
-        influx never becomes negative.
+        ``[edges_s[k], edges_s[k+1])``; the course through the edges is
+        :func:`series_knots`, continuing the previous batch's.
         """
         m = [float(x) for x in means]
-        d = [0.0] * (len(m) + 1)
-        d[0] = min(max(self._knot / m[0], 0.0), 3.0) * m[0] if m[0] != 0 else 0.0
-        for k in range(1, len(m)):
-            a, b = m[k - 1], m[k]
-            d[k] = 2.0 * a * b / (a + b) if a * b > 0 else 0.0
-        d[-1] = m[-1]
+        d = series_knots(m, self._knot)
         self._knot = d[-1]
-        self._set_exchange_inputs(0.0, window)  # pump and leak for the batch
-        self.instance.set_series(self.ca_in_port, edges_s, m, d)
+        self._set_exchange_inputs(0.0, window)  # other inputs for the batch
+        self.instance.set_series(self.input_port, edges_s, m, d)
 
     def state(self) -> tuple:
         return (self._last_charge, self._last_conc, self.entered_mol, self.delivered_mol,
@@ -327,35 +223,23 @@ class CalciumCoupling:
          self._knot) = st  # fmt: skip
 
     def __repr__(self) -> str:
-        return f"<CalciumCoupling {self.mode} spine={self.instance.spine!r}>"
+        return f"<{type(self).__name__} spine={getattr(self.instance, 'spine', None)!r}>"
 
 
-class WeightCoupling:
-    """Pathway read-out / baseline -> an electrical connection weight, for one spine.
+class BaselineReadout:
+    """Pathway read-out / its baseline -> a port of the stepped component (e.g. a weight).
 
     Parameters
     ----------
-    instance : biochem.PathwayInstance
-    electrical : sync.ElectricalComponent
+    instance : PathwayComponent
+    electrical : SteppedComponent
     weight_port : str
-        Electrical weight port (the AMPA connection).
+        The stepped component's port that receives the ratio.
     read_port : str
-        Pathway port read (AMPAR_P).
+        The pathway's port read.
     """
 
-    def __init__(self, instance, electrical, *, weight_port: str, read_port: str = "AMPAR_P",
-                 local_electrical: bool = True):  # fmt: skip
-        where = f"spine {instance.spine!r} (instance {instance.name})"
-        ports = instance.ports()
-        if read_port not in ports:
-            from common.errors import did_you_mean
-
-            raise CouplingError(
-                f"{where}: the pathway has no port {read_port!r}{did_you_mean(read_port, ports)}"
-                "; the weight needs a read-out such as AMPAR_P"
-            )
-        if local_electrical and electrical.port(weight_port).kind != "weight":
-            raise CouplingError(f"{where}: electrical port {weight_port!r} is not a weight")
+    def __init__(self, instance, electrical, *, weight_port: str, read_port: str) -> None:
         self.instance = instance
         self.electrical = electrical
         self.weight_port = weight_port
@@ -365,20 +249,20 @@ class WeightCoupling:
         self.history_w: list[float] = []
 
     def set_baseline(self) -> float:
-        """The read-out now (after the biochemical equilibration) is weight 1."""
+        """The read-out now (after the biochemical equilibration) is ratio 1."""
         b = self.instance.get(self.read_port)
         if not b > 0:
             raise CouplingError(
-                f"spine {self.instance.spine!r}: {self.read_port} = {b!r} after the "
-                "equilibration; the weight baseline must be positive"
+                f"spine {getattr(self.instance, 'spine', None)!r}: {self.read_port} = {b!r} "
+                "after the equilibration; the weight baseline must be positive"
             )
         self.baseline = b
         return b
 
     def apply(self, t_ms: float, set_electrical: bool = True) -> float:
-        """Weight = read-out / baseline, kept in the history and set on the connection.
+        """Ratio = read-out / baseline, kept in the history and set on the port.
 
-        With ``set_electrical=False`` the caller sets it (on the rank that owns the synapse).
+        With ``set_electrical=False`` the caller sets it (on the rank that owns the site).
         """
         w = self.instance.get(self.read_port) / self.baseline
         if set_electrical:
@@ -395,4 +279,7 @@ class WeightCoupling:
         self.history_t_ms, self.history_w = list(t), list(w)
 
     def __repr__(self) -> str:
-        return f"<WeightCoupling {self.read_port}/baseline spine={self.instance.spine!r}>"
+        return (
+            f"<{type(self).__name__} {self.read_port}/baseline "
+            f"spine={getattr(self.instance, 'spine', None)!r}>"
+        )

@@ -31,7 +31,12 @@ of its compiled loop, then brings each participating pathway up to it.
     ``influx`` coupling, windows then stay open, at no cost in calls, while any
     spine's calcium is away from rest, so the tail of a calcium transient is
     measured as finely as its rise (``concentration-difference`` keeps the
-    original's windows, with which its pump and leak switch).
+    original's windows, with which its pump and leak switch).  ``follow_tails``
+    chooses that explicitly: ``None`` (default) follows tails with batched
+    delivery only; ``True`` with per-exchange delivery too, so that the calcium
+    entering after a window closes is delivered interval by interval as it
+    enters instead of as one constant over the gap to the next exchange (each
+    such exchange is a pathway call); ``False`` never.
 :class:`FixedInterval`
     Every spine at every ``interval_ms``, counted from the start of the
     coupling: the lock-step baseline and the accuracy reference.
@@ -40,7 +45,7 @@ of its compiled loop, then brings each participating pathway up to it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import SchedulerError
 
@@ -82,6 +87,7 @@ class EventDriven:
     calcium_rest_tolerance: float = 0.5
     delivery: str = "per-exchange"
     batch_bins: int = 64
+    follow_tails: bool | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         _positive("EventDriven.window_ms", self.window_ms, allow_zero=True)
@@ -94,10 +100,30 @@ class EventDriven:
         b = self.batch_bins
         if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 1024:
             raise SchedulerError(f"EventDriven.batch_bins = {b!r} must be an integer 1-1024")
+        if self.follow_tails not in (None, True, False):
+            raise SchedulerError(
+                f"EventDriven.follow_tails = {self.follow_tails!r} must be None, True or False"
+            )
+
+    def __repr__(self) -> str:
+        # follow_tails shows only when set, so that the default's repr (written to the
+        # results as the scheduler's description) is unchanged
+        extra = "" if self.follow_tails is None else f", follow_tails={self.follow_tails!r}"
+        return (
+            f"EventDriven(window_ms={self.window_ms!r}, exchange_interval_ms="
+            f"{self.exchange_interval_ms!r}, calcium_rest_tolerance="
+            f"{self.calcium_rest_tolerance!r}, delivery={self.delivery!r}, "
+            f"batch_bins={self.batch_bins!r}{extra})"
+        )
 
     @property
     def batched(self) -> bool:
         return self.delivery == "batched"
+
+    @property
+    def follows_tails(self) -> bool:
+        """Windows stay open while a link's level is away from rest (see ``follow_tails``)."""
+        return self.batched if self.follow_tails is None else bool(self.follow_tails)
 
     kind = "event_driven"
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import pickle
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,8 @@ import numpy as np
 from common.comm import SerialComm
 
 from .clock import Clock
+from .component import PathwayComponent, SteppedComponent
+from .coupling import BaselineReadout, IntervalCoupling
 from .errors import SchedulerError, SyncError
 from .schedulers import Plan
 
@@ -69,14 +72,46 @@ class SpeciesTrace:
 
 @dataclass
 class Link:
-    """One biochemical spine: its pathway instance, couplings and input connections."""
+    """One biochemical spine: its pathway instance, couplings and input connections.
+
+    Attributes
+    ----------
+    name : str
+        Unique among the synchroniser's links (the spine's name).
+    instance : PathwayComponent
+        The pathway component.
+    calcium : IntervalCoupling
+        Stepped component -> pathway input, interval by interval.
+    weight : BaselineReadout
+        Pathway read-out -> a port of the stepped component.
+    inputs : list
+        The link's input sources: objects with ``arrival_times_ms`` (array [ms],
+        when the input reaches the target) and ``delay_ms`` (spike to arrival); a
+        spike opens a window, an arrival is an exchange.
+    concentration_terms : list of (variable, site)
+        The link's level as terms of the stepped component's
+        :meth:`~sync.component.SteppedComponent.probe` (summed): compared with
+        its value at the start of the coupling to tell whether the link is at
+        rest.  The first term's site decides which rank owns the link's
+        electrical side (:meth:`~sync.component.SteppedComponent.owns`).
+    series_capacity : int
+        How many bins a time course of the pathway's input may have
+        (:meth:`~sync.component.PathwayComponent.set_series`); batched delivery
+        needs at least ``batch_bins``.  0: no time course.
+    share_key : hashable, optional
+        Links with equal keys have pathways that evolve identically from equal
+        states (instances of one pathway): :meth:`Synchronizer.equilibrate`
+        integrates one and copies its state.  None: never shared.
+    """
 
     name: str
-    instance: object
-    calcium: object
-    weight: object
+    instance: PathwayComponent
+    calcium: IntervalCoupling
+    weight: BaselineReadout
     inputs: list
     concentration_terms: list
+    series_capacity: int = 0
+    share_key: Hashable | None = None
     last_tick: int = 0
     in_window: bool = False
     exchanges: int = 0
@@ -102,11 +137,12 @@ def assign_by_cost(costs: list[float], n_ranks: int) -> list[int]:
 
 
 class Synchronizer:
-    """Drive an electrical component and pathway instances by a scheduler.
+    """Drive a stepped component and pathway components by a scheduler.
 
     Parameters
     ----------
-    electrical : sync.ElectricalComponent
+    electrical : SteppedComponent
+        Its step is the clock's tick (``electrical.component.ElectricalComponent``).
     links : list of Link
     scheduler : EventDriven or FixedInterval
     start_ms : float
@@ -119,33 +155,30 @@ class Synchronizer:
         over its ranks; every rank must drive the same co-simulation.
     """
 
-    def __init__(self, electrical, links: list[Link], scheduler, *, start_ms: float,
-                 bio_t0_s: float, comm=None) -> None:  # fmt: skip
+    def __init__(self, electrical: SteppedComponent, links: list[Link], scheduler, *,
+                 start_ms: float, bio_t0_s: float, comm=None) -> None:  # fmt: skip
         self.electrical = electrical
         self.links = list(links)
         names = [lk.name for lk in self.links]
         if len(set(names)) != len(names):
             raise SyncError(f"two links share a name: {names}")
-        self.clock = Clock(electrical.sim.dt_ms)
+        self.clock = Clock(electrical.dt_ms)
         self.start = self.clock.ticks(start_ms, "start_ms (the electrical equilibration)")
         self.bio_t0_s = float(bio_t0_s)
         self.plan = Plan(scheduler, self.clock, self.start, len(self.links))
         self.scheduler = scheduler
         self.comm = SerialComm() if comm is None else comm
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
-        # electrical values must travel when the compartments are split across ranks
-        # (electrical.Simulation(..., comm=) with more than one rank)
-        self.split = getattr(electrical.sim, "nranks", 1) > 1
+        # electrical values must travel when the component is split across ranks
+        self.split = bool(electrical.split)
         for lk in self.links:
-            lk.local_el = (not self.split) or bool(
-                electrical.sim.owns(lk.concentration_terms[0][1])
-            )
+            lk.local_el = (not self.split) or bool(electrical.owns(lk.concentration_terms[0][1]))
         self._owners_set = False
         self.now = 0
         self.started = False
         self.rest = np.zeros(len(self.links))
         terms = [t for lk in self.links if lk.local_el for t in lk.concentration_terms]
-        self._conc_probe = electrical.sim.probe(terms) if terms else None
+        self._conc_probe = electrical.probe(terms) if terms else None
         self._conc_split = np.cumsum(
             [0] + [len(lk.concentration_terms) for lk in self.links if lk.local_el]
         )
@@ -156,19 +189,22 @@ class Synchronizer:
         self.span_ticks = self.clock.ticks(span, "sample_span_ms") if span else 0
         self._pre: tuple[int, np.ndarray] | None = None  # (tick, concentrations) before an exchange
         self.batched = bool(getattr(scheduler, "batched", False))
-        # batched influx follows calcium tails past the windows; concentration-difference
-        # keeps the original's windows (its pump and leak switch with them)
-        self._follow_tails = self.batched and all(lk.calcium.mode == "influx" for lk in self.links)
+        # batched delivery (or EventDriven(follow_tails=True)) follows the level's tails
+        # past the windows when the couplings allow it (influx); others keep the
+        # original's windows (e.g. pump and leak switching with them)
+        self._follow_tails = bool(getattr(scheduler, "follows_tails", False)) and all(
+            lk.calcium.follows_tails for lk in self.links
+        )
         if self.batched:
             for lk in self.links:
-                cap = lk.instance.pathway.series_capacity(lk.calcium.ca_in_port)
+                cap = lk.series_capacity
                 if cap < scheduler.batch_bins:
                     raise SyncError(
                         f"spine {lk.name}: batched delivery of {scheduler.batch_bins} intervals "
-                        f"needs a pathway whose {lk.calcium.ca_in_port!r} takes a time course of "
-                        f"as many bins (it takes {cap}); load it with series_inputs="
-                        f"{{{lk.instance.pathway.port(lk.calcium.ca_in_port).target!r}: "
-                        f"{scheduler.batch_bins}}}, or use delivery='per-exchange'"
+                        f"needs a pathway whose {lk.calcium.input_port!r} takes a time course of "
+                        f"as many bins (it takes {cap}); give that input a series capacity of "
+                        f"{scheduler.batch_bins} (biochem: Pathway(..., series_inputs=...)), or "
+                        "use delivery='per-exchange'"
                     )
         self.wall = {"electrical": 0.0, "biochemical": 0.0, "sync": 0.0}
         self.pathway_calls = 0
@@ -190,11 +226,10 @@ class Synchronizer:
         for lk in self.links:
             inst, cal = lk.instance, lk.calcium
             inst.initialize(self.bio_t0_s - t_s)
-            inst.set(cal.ca_in_port, 0.0)
-            for port, value in ((cal.pump_port, cal.pump_vmax), (cal.leak_port, cal.leak_vmax)):
-                if port is not None and value is not None:
-                    inst.set(port, value)
-            key = (id(inst.pathway), inst.save_state())
+            for port, value in cal.uncoupled_inputs().items():
+                inst.set(port, value)
+            group = id(lk) if lk.share_key is None else lk.share_key
+            key = (group, inst.save_state())
             if share and key in done:
                 inst.restore_state(done[key])
             else:
@@ -421,7 +456,7 @@ class Synchronizer:
                 if self.batched:
                     value = lk.calcium.interval_value(dt_s, window=lk.in_window, base_conc=base,
                                                       values=values)  # fmt: skip
-                    window = lk.in_window and lk.calcium.mode == "concentration-difference"
+                    window = lk.in_window and lk.calcium.window_sets_inputs
                     if lk.pending and lk.pending[-1][2] != window:
                         self._flush(lk)  # pump and leak change: a batch has one setting
                     lk.pending.append((tick, value, window))

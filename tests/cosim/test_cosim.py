@@ -11,8 +11,9 @@ import pytest
 
 from biochem import IntegratorSettings, Pathway, Port
 from multiscale.cosim import Cosimulation
+from multiscale.couplings import charge_to_mol
 from multiscale.msn import MSN
-from sync import CouplingError, EventDriven, FixedInterval, SchedulerError, charge_to_mol
+from sync import CouplingError, EventDriven, FixedInterval, SchedulerError
 
 # Splitting a run replays the same operations in the same order.
 BITWISE = 0.0
@@ -150,7 +151,7 @@ def test_influx_delivers_the_calcium_that_entered(scheduler):
     charge = sum(area * float(np.sum(tr.values[start + 1 :])) for tr, area in recs)
     # mA/cm2 * um2 * ms = 1e-2 nA*ms = 1e-14 C
     entered = charge_to_mol(charge * sim.dt_ms * 1e-14)
-    received = sp.pathway.get("ca_total") * 1e-15  # M * L
+    received = cs.instance(1).get("ca_total") * 1e-15  # M * L
     assert entered > 0
     # what enters through channels is never negative, interval by interval
     pool = sum(area * tr.values[start + 1 :] for tr, area in recs)
@@ -203,7 +204,7 @@ def accuracy_runs(spine_pathway, series_pathway):
         cs.initialize()
         cs.advance_to(ACCURACY_T_STOP_MS)
         cs.finish()
-        out[key] = (cs.weights(1)[1][-1], msn.spine(1).pathway.value("CaMKIIbar"),
+        out[key] = (cs.weights(1)[1][-1], cs.instance(1).value("CaMKIIbar"),
                     cs.stats()["pathway_calls"])  # fmt: skip
     return out
 

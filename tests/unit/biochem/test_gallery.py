@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from biochem import Pathway
+from biochem import Pathway, Port
 
 pytestmark = pytest.mark.slow
 
 GALLERY = Path(__file__).resolve().parents[2] / "data" / "sbml"
 NAKANO = GALLERY / "MODEL1101170000_Nakano2010.xml"
+FERNANDEZ = GALLERY / "BIOMD0000000153_Fernandez2006.xml"
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +45,19 @@ def test_nakano2010_runs_with_calcium_driven_from_outside(nakano):
     other = nakano.instance("spine_0002")
     other.restore_state(rest)
     assert other.get("ca") == 0.06 and other.t_s == 1.0
+
+
+def test_fernandez2006_takes_calcium_as_a_flux_parameter():
+    pw = Pathway.from_file(
+        FERNANDEZ, ports={"ca": "[Ca]", "ca_in": Port("k57", unit="M/s", direction="in")}
+    )
+    assert (pw.info.level, pw.info.version, pw.time_unit) == (2, 1, "s")
+    assert [(c.id, c.size) for c in pw.compartments] == [("Spine", 1e-15)]
+    assert (len(pw.species), len(pw.reactions)) == (75, 152)
+    inst = pw.instance("spine_0001")
+    assert inst.get("ca_in") == 2.5e-8  # M/s, the file's basal influx
+    inst.advance_to(10.0)
+    rest = inst.get("ca")
+    inst.set("ca_in", 1e-5)  # a 100-ms pulse of 10 uM/s
+    inst.advance_to(10.1)
+    assert inst.get("ca") > 10 * rest

@@ -5,13 +5,23 @@ Everything here runs once per pathway, at load time.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libsbml
 
-from biochem.errors import InvalidSBMLError, PathwayFileNotFoundError, UnsupportedSBMLError
-from biochem.units import unit_definition_to_string
+from biochem.errors import (
+    InvalidSBMLError,
+    MissingInitialValueError,
+    OverrideError,
+    PathwayFileNotFoundError,
+    UnknownElementError,
+    UnsupportedSBMLError,
+    did_you_mean,
+)
+from biochem.units import parse_unit, unit_definition_to_string
 
 __all__ = [
     "CompartmentInfo",
@@ -20,9 +30,13 @@ __all__ = [
     "ParameterInfo",
     "RuleInfo",
     "SpeciesInfo",
+    "apply_overrides",
+    "check_initial_values",
     "describe",
     "parse_sbml",
     "read_source",
+    "take_over_species",
+    "time_unit",
 ]
 
 
@@ -328,7 +342,8 @@ def series_ids(pid: str, n: int) -> dict[str, list[str]]:
 
 
 def add_series_input(doc: libsbml.SBMLDocument, pid: str, n: int, where: str) -> None:
-    """Turn global parameter ``pid`` into a time-series input of up to ``n`` bins (in place).
+    """Turn global parameter (or taken-over species) ``pid`` into a time-series input of
+    up to ``n`` bins (in place).
 
     ``pid`` becomes the assignment rule
 
@@ -342,21 +357,31 @@ def add_series_input(doc: libsbml.SBMLDocument, pid: str, n: int, where: str) ->
     integrator meets no jump (a jump in an input costs CVODE about twice as
     much as a restart; a kink costs little).  With ``e_0`` at
     :data:`SERIES_OFF` the parameter is the constant ``hold``.  Unused bins
-    have zero width and are never selected.
+    have zero width and are never selected.  A species must have been taken over
+    (:func:`take_over_species`: a boundary species without rule); its initial value
+    (or initial assignment) becomes that of ``hold``, in the species' concentration
+    (its amount if it has only substance units).
     """
     model = doc.getModel()
     p = model.getParameter(pid)
-    if p is None:
+    sp = model.getSpecies(pid) if p is None else None
+    if p is None and sp is None:
         raise UnsupportedSBMLError(
             f"{where}: series input {pid!r}: no global parameter {pid!r}; a series input "
-            "must be a parameter (the calcium input flux ca_in of the spine pathway)"
+            "must be a parameter (the calcium input flux ca_in of the spine pathway) or a "
+            "taken-over species (driven_species)"
         )
     if model.getRule(pid) is not None or any(
         model.getEvent(k).getEventAssignment(pid) is not None for k in range(model.getNumEvents())
     ):
         raise UnsupportedSBMLError(
             f"{where}: series input {pid!r} is set by a rule or an event; it must be a "
-            "plain parameter"
+            "plain parameter (or a species taken over with driven_species)"
+        )
+    if sp is not None and not sp.getBoundaryCondition():
+        raise UnsupportedSBMLError(
+            f"{where}: series input {pid!r} is a species that is not taken over; add it to "
+            "driven_species"
         )
     if not (isinstance(n, int) and 1 <= n <= 1024):
         raise UnsupportedSBMLError(f"{where}: series input {pid!r}: {n!r} bins; use 1 to 1024")
@@ -364,9 +389,19 @@ def add_series_input(doc: libsbml.SBMLDocument, pid: str, n: int, where: str) ->
     taken = [i for group in ids.values() for i in group if model.getElementBySId(i) is not None]
     if taken:
         raise UnsupportedSBMLError(f"{where}: series input {pid!r}: ids {taken[:3]} exist already")
-    value = p.getValue() if p.isSetValue() else 0.0
-    units = p.getUnits() if p.isSetUnits() else ""
-    p.setConstant(False)
+    initial_math = None
+    if p is not None:
+        value = p.getValue() if p.isSetValue() else 0.0
+        units = p.getUnits() if p.isSetUnits() else ""
+        p.setConstant(False)
+    else:
+        units = ""
+        value = _species_initial(model, sp)
+        ia = model.getInitialAssignment(pid)
+        if ia is not None:
+            initial_math = ia.getMath().deepCopy()
+            model.removeInitialAssignment(pid)
+        sp.setConstant(False)
 
     def param(pid_new: str, v: float, with_units: bool) -> None:
         q = model.createParameter()
@@ -377,6 +412,10 @@ def add_series_input(doc: libsbml.SBMLDocument, pid: str, n: int, where: str) ->
             q.setUnits(units)
 
     param(ids["hold"][0], value, True)
+    if initial_math is not None:
+        ia = model.createInitialAssignment()
+        ia.setSymbol(ids["hold"][0])
+        ia.setMath(initial_math)
     for k, e in enumerate(ids["edge"]):
         param(e, SERIES_OFF * (1.0 + k), False)  # distinct: no zero-width division at rest
     for d in ids["knot"]:
@@ -399,3 +438,183 @@ def add_series_input(doc: libsbml.SBMLDocument, pid: str, n: int, where: str) ->
     rule = model.createAssignmentRule()
     rule.setVariable(pid)
     rule.setMath(ast)
+
+
+def _species_initial(model: libsbml.Model, sp: libsbml.Species) -> float:
+    """Initial concentration of a species (its amount if it has only substance units)."""
+    comp = model.getCompartment(sp.getCompartment())
+    size = comp.getSize() if comp is not None and comp.isSetSize() else 1.0
+    if sp.getHasOnlySubstanceUnits():
+        if sp.isSetInitialAmount():
+            return sp.getInitialAmount()
+        return sp.getInitialConcentration() * size if sp.isSetInitialConcentration() else 0.0
+    if sp.isSetInitialConcentration():
+        return sp.getInitialConcentration()
+    return sp.getInitialAmount() / size if sp.isSetInitialAmount() else 0.0
+
+
+# --- time unit --------------------------------------------------------------------------
+
+#: Names of common time units by their length in seconds.
+_TIME_NAMES = {1.0: "s", 1e-3: "ms", 1e-6: "us", 60.0: "min", 3600.0: "h", 86400.0: "d"}
+
+
+def time_unit(info: ModelInfo, where: str) -> tuple[str, float, bool]:
+    """(name, seconds per model time unit, declared) of the model's time unit.
+
+    SBML Level 2 defaults to seconds (or the redefinition of ``time``); Level 3 uses the
+    model's ``timeUnits``, and a model that declares none is taken to be in seconds
+    (``declared`` is then False).  Any unit definition of time is accepted
+    (``"0.001*s"``, ``"60*s"``...).
+    """
+    text = info.units.get("time", "")
+    if not text:
+        return "s", 1.0, False
+    try:
+        factor, dims = parse_unit(text)
+    except ValueError as exc:
+        raise UnsupportedSBMLError(
+            f"{where}: cannot read the model's time unit {text!r} ({exc}); declare timeUnits "
+            "as a multiple of second"
+        ) from None
+    if dims != (0, 0, 1, 0) or not (math.isfinite(factor) and factor > 0):
+        raise UnsupportedSBMLError(
+            f"{where}: the model's time unit {text!r} is not a time; declare timeUnits as a "
+            "multiple of second (e.g. a unitDefinition of second with scale -3 for ms)"
+        )
+    for seconds, name in _TIME_NAMES.items():
+        if math.isclose(factor, seconds, rel_tol=1e-12):
+            return name, seconds, True
+    return f"{factor:.15g} s", factor, True
+
+
+# --- initial values, overrides, taken-over species ----------------------------------------
+
+
+def check_initial_values(doc: libsbml.SBMLDocument, where: str) -> None:
+    """Raise :class:`MissingInitialValueError` for species whose initial value is undefined.
+
+    A species needs an initial amount or concentration, an initial assignment or an
+    assignment rule; otherwise libroadrunner would silently start it at 0.
+    """
+    model = doc.getModel()
+    missing = []
+    for k in range(model.getNumSpecies()):
+        s = model.getSpecies(k)
+        if s.isSetInitialConcentration() or s.isSetInitialAmount():
+            continue
+        sid = s.getId()
+        if model.getInitialAssignment(sid) is not None:
+            continue
+        rule = model.getRule(sid)
+        if rule is not None and rule.isAssignment():
+            continue
+        missing.append(sid)
+    if missing:
+        raise MissingInitialValueError(where, missing)
+
+
+def _model_ids(model: libsbml.Model) -> dict[str, str]:
+    ids = {model.getSpecies(k).getId(): "species" for k in range(model.getNumSpecies())}
+    ids.update({model.getParameter(k).getId(): "parameter"
+                for k in range(model.getNumParameters())})  # fmt: skip
+    ids.update({model.getCompartment(k).getId(): "compartment"
+                for k in range(model.getNumCompartments())})  # fmt: skip
+    return ids
+
+
+def apply_overrides(doc: libsbml.SBMLDocument, overrides: Mapping[str, float], where: str) -> None:
+    """Set parameter values, species initial concentrations and compartment sizes (in place).
+
+    A species value is its initial concentration in the model's concentration unit (its
+    amount if the species has only substance units).  An initial assignment of the
+    element is removed (the override wins); an element defined by an assignment rule
+    cannot be overridden.
+    """
+    model = doc.getModel()
+    kinds = _model_ids(model)
+    for sid, value in overrides.items():
+        kind = kinds.get(sid)
+        if kind is None:
+            raise UnknownElementError(
+                f"{where}: parameters: no parameter, species or compartment {sid!r} in model "
+                f"{model.getId()!r}{did_you_mean(str(sid), kinds)}"
+            )
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise OverrideError(
+                f"{where}: parameters: {sid} = {value!r}; the value must be a number"
+            ) from None
+        if not math.isfinite(v):
+            raise OverrideError(f"{where}: parameters: {sid} = {v!r}; the value must be finite")
+        if kind in ("species", "compartment") and (v < 0 or (kind == "compartment" and v == 0)):
+            need = "> 0" if kind == "compartment" else ">= 0"
+            raise OverrideError(f"{where}: parameters: {kind} {sid} = {v!r}; it must be {need}")
+        rule = model.getRule(sid)
+        if rule is not None and rule.isAssignment():
+            raise OverrideError(
+                f"{where}: parameters: {kind} {sid} is defined by the assignment rule "
+                f"{sid} = {_formula(rule.getMath())}; override what the rule uses instead"
+                + (" (or take the species over with driven_species)" if kind == "species" else "")
+            )
+        if model.getInitialAssignment(sid) is not None:
+            model.removeInitialAssignment(sid)
+        if kind == "parameter":
+            model.getParameter(sid).setValue(v)
+        elif kind == "compartment":
+            model.getCompartment(sid).setSize(v)
+        else:
+            s = model.getSpecies(sid)
+            if s.getHasOnlySubstanceUnits():
+                s.unsetInitialConcentration()
+                s.setInitialAmount(v)
+            else:
+                s.unsetInitialAmount()
+                s.setInitialConcentration(v)
+
+
+def take_over_species(doc: libsbml.SBMLDocument, sids: Iterable[str], where: str) -> dict[str, str]:
+    """Make species driven from outside (in place); return ``{id: what was removed}``.
+
+    Each species becomes a non-constant boundary species (reactions no longer change it;
+    an instance ``set`` does).  An assignment rule that defined it is removed and its
+    formula becomes the species' initial assignment (so it starts at the rule's value);
+    a rate rule is removed (the species keeps its initial value).  A species assigned by
+    an event cannot be taken over.
+    """
+    model = doc.getModel()
+    removed: dict[str, str] = {}
+    for sid in sids:
+        s = model.getSpecies(sid)
+        if s is None:
+            kinds = _model_ids(model)
+            what = f" ({sid!r} is a {kinds[sid]})" if sid in kinds else ""
+            species = [model.getSpecies(k).getId() for k in range(model.getNumSpecies())]
+            raise UnknownElementError(
+                f"{where}: driven_species: no species {sid!r} in model {model.getId()!r}"
+                f"{what}{did_you_mean(sid, species)}"
+            )
+        events = [model.getEvent(k).getId() or f"event_{k}" for k in range(model.getNumEvents())
+                  if model.getEvent(k).getEventAssignment(sid) is not None]  # fmt: skip
+        if events:
+            raise UnsupportedSBMLError(
+                f"{where}: driven_species: species {sid!r} is assigned by event(s) "
+                f"{', '.join(events)}; a species driven from outside cannot also be set by an "
+                "event (remove the event assignment)"
+            )
+        rule = model.getRule(sid)
+        note = ""
+        if rule is not None and rule.isAssignment():
+            note = f"assignment rule {sid} = {_formula(rule.getMath())}"
+            ia = model.createInitialAssignment()
+            ia.setSymbol(sid)
+            ia.setMath(rule.getMath().deepCopy())
+            model.removeRule(sid)
+        elif rule is not None and rule.isRate():
+            note = f"rate rule d{sid}/dt = {_formula(rule.getMath())}"
+            model.removeRule(sid)
+        s.setBoundaryCondition(True)
+        s.setConstant(False)
+        removed[sid] = note
+    return removed

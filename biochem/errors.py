@@ -20,8 +20,11 @@ __all__ = [
     "InternalError",
     "InvalidSBMLError",
     "InvalidStateError",
+    "MissingInitialValueError",
+    "OverrideError",
     "PathwayFileNotFoundError",
     "PortSpecError",
+    "UnknownElementError",
     "UnknownPortError",
     "UnknownVariantError",
     "UnsupportedSBMLError",
@@ -53,6 +56,30 @@ class InvalidSBMLError(BiochemError, ValueError):
 
 class UnsupportedSBMLError(BiochemError, ValueError):
     """The SBML is valid but uses a construct that ``biochem`` cannot run."""
+
+
+class MissingInitialValueError(InvalidSBMLError):
+    """Species of the model have no initial value (libroadrunner would start them at 0)."""
+
+    def __init__(self, source: str, species: Iterable[str]):
+        self.source = source
+        self.species = tuple(species)
+        ids = ", ".join(repr(s) for s in self.species)
+        first = self.species[0]
+        super().__init__(
+            f"{source}: species {ids} {'has' if len(self.species) == 1 else 'have'} no initial "
+            "value (no initialConcentration, initialAmount, initial assignment or assignment "
+            f"rule); give {'it' if len(self.species) == 1 else 'each'} one in the SBML file, or "
+            f"set it when loading: parameters={{{first!r}: <concentration>}}"
+        )
+
+
+class UnknownElementError(BiochemError, LookupError):
+    """An id given to a pathway (parameter override, driven species) is not in the model."""
+
+
+class OverrideError(BiochemError, ValueError):
+    """A parameter override has a bad value or names an element that cannot be overridden."""
 
 
 class UnknownPortError(BiochemError, LookupError):

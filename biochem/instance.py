@@ -1,8 +1,10 @@
 """``PathwayInstance``: one copy of a pathway's state (one per spine).
 
-An instance owns only numbers: species amounts, parameter values, (variable) compartment
-volumes and its model time.  The compiled model and the integrator belong to the
-:class:`~biochem.pathway.Pathway` and are shared by all its instances.
+An instance owns only numbers (a :class:`~biochem._engine.State`: species amounts,
+parameter values, variable compartment volumes and its model time).  The compiled model
+and the integrator are the pathway's :class:`~biochem._engine.Engine`, shared by all its
+instances; the instance uses it through its methods.  On this side times are in seconds;
+the engine converts them to the model's time unit.
 """
 
 from __future__ import annotations
@@ -14,8 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from biochem._sbml import SERIES_OFF
-from biochem.errors import InstanceArgumentError, InvalidStateError, PortSpecError
+from biochem._engine import SolverFailure, State
+from biochem.errors import (
+    InstanceArgumentError,
+    IntegrationError,
+    InvalidStateError,
+    PortSpecError,
+    UnknownPortError,
+    did_you_mean,
+)
 
 if TYPE_CHECKING:
     from biochem.pathway import Pathway
@@ -30,10 +39,10 @@ _HEADER = struct.Struct("<8s16sIIIId")  # magic, fingerprint, nx, nb, np, nv, t
 class PathwayInstance:
     """One instance of a pathway (one spine).  Create it with :meth:`Pathway.instance`.
 
-    Time is the SBML model's time unit (seconds for the spine pathway).  Every
-    :meth:`advance_to` restarts CVODE at the instance's current time, so a :meth:`set`
-    between two advances always takes effect (libroadrunner would otherwise ignore a
-    change made under a running integrator).
+    Times are in seconds (:attr:`time_unit`), converted to the model's own time unit
+    (:attr:`Pathway.time_unit`).  Every :meth:`advance_to` restarts CVODE at the
+    instance's current time, so a :meth:`set` between two advances always takes effect
+    (libroadrunner would otherwise ignore a change made under a running integrator).
 
     Parameters
     ----------
@@ -45,7 +54,7 @@ class PathwayInstance:
         The spine the instance belongs to (for messages).
     """
 
-    __slots__ = ("_b", "_p", "_pathway", "_t", "_v", "_x", "name", "spine")
+    __slots__ = ("_engine", "_pathway", "_state", "name", "spine")
 
     #: Time unit of :meth:`advance_to` (the co-simulation component protocol, ``sync``).
     time_unit = "s"
@@ -54,6 +63,7 @@ class PathwayInstance:
         if not isinstance(name, str) or not name:
             raise InstanceArgumentError(f"instance name must be a non-empty str, got {name!r}")
         self._pathway = pathway
+        self._engine = pathway.engine
         self.name = name
         self.spine = spine
         self.reset()
@@ -66,17 +76,12 @@ class PathwayInstance:
 
     @property
     def t_s(self) -> float:
-        """Model time of this instance [s] (the SBML time unit)."""
-        return self._t
+        """Model time of this instance [s]."""
+        return self._engine.to_seconds(self._state.t)
 
     def reset(self) -> None:
         """Return to the pathway's initial state and initial time (parameters included)."""
-        pw = self._pathway
-        self._x = pw._x0.copy()
-        self._b = pw._b0.copy()
-        self._p = pw._p0.copy()
-        self._v = pw._v0.copy()
-        self._t = pw._t0
+        self._state = self._engine.initial_state()
 
     def initialize(self, t0_s: float = 0.0) -> None:
         """Initial state of the pathway at model time ``t0_s`` [s] (component protocol)."""
@@ -84,7 +89,7 @@ class PathwayInstance:
         t0 = float(t0_s)
         if not math.isfinite(t0):
             raise InstanceArgumentError(f"instance {self.name}: initialize(t0_s={t0_s!r})")
-        self._t = t0
+        self._state.t = self._engine.to_model(t0)
 
     def next_event_time(self) -> float | None:
         """A pathway knows no future inputs: ``None`` (component protocol)."""
@@ -114,14 +119,26 @@ class PathwayInstance:
             raise InstanceArgumentError(
                 f"instance {self.name}: advance_to(t_s={t!r}) is not finite"
             )
-        if t < self._t:
+        st = self._state
+        t_model = self._engine.to_model(t)
+        if t_model < st.t:
             raise InstanceArgumentError(
                 f"instance {self.name}: advance_to(t_s={t!r}) is before the instance time "
-                f"{self._t!r} s; time only moves forward (use restore_state to go back)"
+                f"{self.t_s!r} s; time only moves forward (use restore_state to go back)"
             )
-        if t == self._t:
+        if t_model == st.t:
             return
-        self._pathway._advance(self, t)
+        t0_s = self.t_s
+        try:
+            self._engine.advance(st, t_model)
+        except SolverFailure as exc:
+            raise IntegrationError(
+                f"pathway {self._pathway.name}: instance {self.name} (spine {self.spine}) "
+                f"failed to advance from t = {t0_s!r} s to t = {t!r} s: {exc}; the instance "
+                f"keeps its state at t = {t0_s!r} s. Check the inputs just set (values with "
+                "units), or loosen the tolerances / raise maximum_num_steps in "
+                "IntegratorSettings"
+            ) from None
 
     # ------------------------------------------------------------------ ports
     def ports(self) -> Mapping[str, PortSpec]:
@@ -130,17 +147,12 @@ class PathwayInstance:
 
     def get(self, port: str) -> float:
         """Value of a port at the current time, in the port's unit.  No side effects."""
-        acc = self._pathway._port_access.get(port)
+        acc = self._engine.port_access(port)
         if acc is None:
             self._pathway.port(port)  # raises UnknownPortError with suggestions
-        kind = acc[0]
-        if kind == "x/":  # concentration = amount / volume, as roadrunner computes it
-            return float(self._x[acc[1]] / acc[2])
-        if kind == "x":
-            return float(self._x[acc[1]] * acc[2])
-        if kind == "p":
-            return float(self._p[acc[1]])
-        return float(self._pathway._evaluate(self, (acc[1],))[0])
+        if acc.kind in ("rr", "series"):
+            return float(self.values((acc.target,))[0])
+        return self._engine.get(self._state, acc)
 
     def set(self, port: str, value: float) -> None:
         """Set an input port (a discontinuity: the next advance restarts CVODE here).
@@ -176,19 +188,9 @@ class PathwayInstance:
                 f"instance {self.name}: set({port!r}, {v!r} {spec.unit}): a species "
                 f"{spec.quantity} cannot be negative"
             )
-        acc = pw._port_access[port]
-        if acc[0] == "series":  # a constant: the hold value, the course switched off
-            ix = pw._series[acc[1]]
-            self._p[ix["hold"][0]] = v
-            self._p[ix["edge"][0]] = SERIES_OFF
-        elif acc[0] == "x/":  # amount = concentration * volume
-            self._x[acc[1]] = v * acc[2]
-        elif acc[0] == "x":
-            self._x[acc[1]] = v / acc[2]
-        elif acc[0] == "p":
-            self._p[acc[1]] = v
-        else:
-            self._set_via_model(spec.target, spec.quantity, v)
+        acc = self._engine.port_access(port)
+        sel = f"[{spec.target}]" if spec.quantity == "concentration" else spec.target
+        self._engine.set(self._state, acc, v, sel)
 
     def set_series(self, port: str, edges_s, means, knots, hold: float | None = None) -> None:
         """Give an input port a time course for the next advances.
@@ -213,18 +215,18 @@ class PathwayInstance:
         """
         pw = self._pathway
         pw.port(port)
-        acc = pw._port_access[port]
-        if acc[0] != "series":
+        eng = self._engine
+        acc = eng.port_access(port)
+        if acc.kind != "series":
             raise PortSpecError(
                 f"instance {self.name}: port {port!r} takes no time course; load the pathway "
                 f"with series_inputs={{{pw.port(port).target!r}: <bins>}}"
             )
-        ix = pw._series[acc[1]]
         e = np.asarray(edges_s, dtype=float)
         m = np.asarray(means, dtype=float)
         d = np.asarray(knots, dtype=float)
         n = len(m)
-        cap = len(ix["mean"])
+        cap = eng.series_capacity(acc.series)
         where = f"instance {self.name}: set_series({port!r})"
         if not 1 <= n <= cap:
             raise InstanceArgumentError(
@@ -239,19 +241,9 @@ class PathwayInstance:
             raise InstanceArgumentError(f"{where}: edges, means and knots must be finite")
         if np.any(np.diff(e) <= 0):
             raise InstanceArgumentError(f"{where}: the edges must increase")
-        p = self._p
-        p[ix["edge"][: n + 1]] = e
-        p[ix["edge"][n + 1 :]] = e[-1]  # unused bins: zero width, never selected
-        p[ix["mean"][:n]] = m
-        p[ix["knot"][: n + 1]] = d
-        p[ix["hold"][0]] = d[-1] if hold is None else float(hold)
-
-    def _set_via_model(self, target: str, quantity: str, v: float) -> None:
-        pw = self._pathway
-        pw._load(self)
-        sel = f"[{target}]" if quantity == "concentration" else target
-        pw._model.setValue(sel, v)
-        pw._store(self, self._t)
+        edges = np.array([eng.to_model(float(x)) for x in e])
+        eng.set_series(self._state, acc.series, edges, m, d,
+                       d[-1] if hold is None else float(hold))  # fmt: skip
 
     def value(self, sbml_id: str) -> float:
         """Any model value at the current time, in roadrunner's selection syntax.
@@ -259,22 +251,29 @@ class PathwayInstance:
         ``"[ca]"`` is a concentration, ``"ca"`` an amount, ``"CaMKIIbar"`` a parameter
         (assignment rules are evaluated).
         """
-        return float(self._pathway._evaluate(self, (sbml_id,))[0])
+        return float(self.values((sbml_id,))[0])
 
     def values(self, sbml_ids: Iterable[str]) -> np.ndarray:
         """Several model values at once (see :meth:`value`)."""
-        return self._pathway._evaluate(self, tuple(sbml_ids))
+        try:
+            return self._engine.evaluate(self._state, tuple(sbml_ids))
+        except KeyError as exc:
+            sid = str(exc.args[0])
+            bare = sid.strip("[]")
+            raise UnknownPortError(
+                f"pathway {self._pathway.name}: instance {self.name}: no model value {sid!r}"
+                f"{did_you_mean(bare, self._engine.ids())}; species concentrations are "
+                "'[id]', amounts 'id'"
+            ) from None
 
     # ------------------------------------------------------------------ save / restore
     def save_state(self) -> bytes:
         """The full state (time included) as bytes, for :meth:`restore_state`."""
         fp = self._pathway.fingerprint
-        head = _HEADER.pack(_MAGIC, fp, len(self._x), len(self._b), len(self._p), len(self._v),
-                            self._t)  # fmt: skip
-        return head + b"".join(
-            np.ascontiguousarray(a, dtype="<f8").tobytes()
-            for a in (self._x, self._b, self._p, self._v)
-        )
+        st = self._state
+        head = _HEADER.pack(_MAGIC, fp, *(len(a) for a in st.arrays()), st.t)
+        return head + b"".join(np.ascontiguousarray(a, dtype="<f8").tobytes()
+                               for a in st.arrays())  # fmt: skip
 
     def restore_state(self, blob: bytes) -> None:
         """Restore a state saved by :meth:`save_state` of an instance of the same pathway."""
@@ -295,17 +294,17 @@ class PathwayInstance:
                 f"pathway {self._pathway.name}; restore it into an instance of that pathway"
             )
         sizes = (nx, nb, n_p, nv)
-        expected = (len(self._x), len(self._b), len(self._p), len(self._v))
+        expected = self._engine.state_sizes()
         if sizes != expected or len(blob) != _HEADER.size + 8 * sum(sizes):
             raise InvalidStateError(f"instance {self.name}: state blob is corrupt (sizes {sizes})")
         arrays = np.frombuffer(blob, dtype="<f8", offset=_HEADER.size).astype(float)
         o = np.cumsum((0,) + sizes)
-        self._x, self._b, self._p, self._v = (arrays[o[k] : o[k + 1]].copy() for k in range(4))
-        self._t = float(t)
+        x, b, p, v = (arrays[o[k] : o[k + 1]].copy() for k in range(4))
+        self._state = State(x, b, p, v, float(t))
 
     def nbytes(self) -> int:
         """Bytes held by this instance's state arrays."""
-        return sum(a.nbytes for a in (self._x, self._b, self._p, self._v))
+        return self._state.nbytes()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name} t_s={self._t:g}>"
+        return f"<{type(self).__name__} name={self.name} t_s={self.t_s:g}>"

@@ -1,14 +1,9 @@
 """``Pathway``: one SBML model compiled once, and the instances that share it.
 
-A pathway holds a single libroadrunner model (about 8.5 MiB for the spine pathway).  Each
-:class:`~biochem.instance.PathwayInstance` holds only its state: the amounts of the
-floating species, the values of the parameters that are not assignment rules, the
-boundary-species amounts and the compartment volumes that can change, and its model
-time (a few KiB).  To advance an instance, that state is written into the shared model,
-CVODE is restarted at the instance's time and integrates to the target time, and the
-state is read back.  Because every advance restarts CVODE from the state alone, an
-instance gives bitwise the numbers of a separate roadrunner on which ``simulate(t0, t1)``
-is called with the same settings and the same sequence of times.
+A pathway reads and checks the model text, describes it, resolves its ports and builds
+the :class:`~biochem._engine.Engine` (one libroadrunner model, about 8.5 MiB for the
+spine pathway).  Each :class:`~biochem.instance.PathwayInstance` holds only its state (a
+few KiB) and advances it through the engine; see :mod:`biochem._engine`.
 """
 
 from __future__ import annotations
@@ -22,12 +17,12 @@ from types import MappingProxyType
 import numpy as np
 
 from biochem import _sbml
+from biochem._engine import Engine
 from biochem.errors import (
-    IntegrationError,
+    InstanceArgumentError,
     InvalidSBMLError,
     PortSpecError,
     UnknownPortError,
-    UnsupportedSBMLError,
     did_you_mean,
 )
 from biochem.instance import PathwayInstance
@@ -49,12 +44,6 @@ SPINE_PORTS: Mapping[str, Port] = MappingProxyType(
         "AMPAR_P": Port("AMPAR_P", "concentration", "M", "out", "Ser831-phosphorylated AMPAR"),
     }
 )
-
-
-def _import_roadrunner():
-    import roadrunner
-
-    return roadrunner
 
 
 class Pathway:
@@ -81,7 +70,32 @@ class Pathway:
         (:meth:`PathwayInstance.set_series`), with the largest number of bins of
         one course: ``{"ca_in": 64}``.  Such a parameter becomes an assignment
         rule of the model (see :func:`biochem._sbml.add_series_input`); as a
-        port it is set and read as before.
+        port it is set and read as before.  A species taken over with
+        ``driven_species`` can be a series input too.
+    parameters : mapping of str to float, optional
+        Overrides, by SBML id: the value of a global parameter, the initial
+        concentration of a species (its initial amount if the species has only
+        substance units) or the size of a compartment, in the model's units.  An
+        initial assignment of the element is dropped; an element defined by an
+        assignment rule cannot be overridden.  Unknown ids raise
+        :class:`~biochem.errors.UnknownElementError` with a suggestion.
+    driven_species : iterable of str, optional
+        Species taken over by another component (concentration coupling): each becomes
+        a boundary species that reactions no longer change and that ``set`` (or a
+        series input) drives.  An assignment or rate rule that defined it is removed
+        from this pathway's model (:attr:`driven_species` says which); an assignment
+        rule's formula becomes the species' initial assignment, so it starts at the
+        rule's value.
+
+    Notes
+    -----
+    Times on the instances' side are in seconds; the model's own time unit
+    (:attr:`time_unit`, :attr:`seconds_per_time_unit`) is converted in both directions
+    (``advance_to``, ``initialize``, ``t_s``, the edges of series inputs and the step
+    sizes of :class:`IntegratorSettings`).  Port values stay in the model's units: a rate
+    in a model that runs in ms has a port unit per ms (e.g. ``mol/(L*ms)``), which the
+    coupling converts.  A species without any initial value raises
+    :class:`~biochem.errors.MissingInitialValueError` at load.
 
     Examples
     --------
@@ -103,6 +117,8 @@ class Pathway:
         integrator: IntegratorSettings | None = None,
         source: str = "<string>",
         series_inputs: Mapping[str, int] | None = None,
+        parameters: Mapping[str, float] | None = None,
+        driven_species: Iterable[str] | None = None,
     ):
         if not isinstance(text, str):
             raise InvalidSBMLError(
@@ -126,19 +142,36 @@ class Pathway:
             sbml = _sbml.antimony_to_sbml(text, source)
         doc = _sbml.parse_sbml(sbml, source)
         _sbml.check_supported(doc, source)
+        if isinstance(driven_species, str):
+            driven_species = (driven_species,)
+        self._driven_request = tuple(driven_species or ())
+        self._overrides = dict(parameters or {})
+        #: Species taken over from outside -> the rule removed for it ("" if none).
+        self.driven_species: Mapping[str, str] = MappingProxyType(
+            _sbml.take_over_species(doc, self._driven_request, source)
+        )
+        _sbml.apply_overrides(doc, self._overrides, source)
+        _sbml.check_initial_values(doc, source)
         self.info: _sbml.ModelInfo = _sbml.describe(doc)
         self.name = name or self.info.id or "pathway"
+        unit, seconds, declared = _sbml.time_unit(self.info, source)
+        #: The model's time unit ("s", "ms", "min", "h" or "<factor> s").
+        self.time_unit: str = unit
+        #: Length of one model time unit [s].
+        self.seconds_per_time_unit: float = seconds
+        #: False if the SBML declares no time unit (seconds are then assumed).
+        self.time_unit_declared: bool = declared
         self.series_inputs = dict(series_inputs or {})
         for pid, n in self.series_inputs.items():
             _sbml.add_series_input(doc, pid, n, source)
-        if self.series_inputs:
+        if self.series_inputs or self._driven_request or self._overrides:
             sbml = _sbml.write_sbml(doc)
         self.sbml = sbml
         self.fingerprint = hashlib.sha256(sbml.encode("utf-8")).digest()[:16]
         self._settings = integrator or IntegratorSettings()
-        self._compile()
+        self._engine = Engine(sbml, self.info, source, self._settings, self.series_inputs,
+                              seconds_per_time_unit=seconds)  # fmt: skip
         self._ports: dict[str, PortSpec] = {}
-        self._port_access: dict[str, tuple] = {}
         for pname, decl in (ports or {}).items():
             self._add_port(pname, decl)
 
@@ -170,6 +203,7 @@ class Pathway:
         integrator: IntegratorSettings | None = None,
         ports: Mapping[str, Port | str] | None = None,
         series_inputs: Mapping[str, int] | None = None,
+        parameters: Mapping[str, float] | None = None,
     ) -> Pathway:
         """The shipped spine pathway (CaM/CaMKII/PP1/PKA/DARPP-32/PP2B/AMPAR).
 
@@ -183,6 +217,8 @@ class Pathway:
             Extra ports, added to :data:`SPINE_PORTS`.
         series_inputs : mapping, optional
             As in :class:`Pathway` (``{"ca_in": 64}`` for batched calcium delivery).
+        parameters : mapping, optional
+            Overrides by SBML id, as in :class:`Pathway`.
         """
         from biochem.spine_pathway import shipped_path
 
@@ -190,96 +226,7 @@ class Pathway:
         all_ports = dict(SPINE_PORTS)
         all_ports.update(ports or {})
         return cls.from_file(path, ports=all_ports, integrator=integrator,
-                             series_inputs=series_inputs)  # fmt: skip
-
-    # ------------------------------------------------------------------ compilation
-    def _compile(self) -> None:
-        rr_mod = _import_roadrunner()
-        try:
-            rr = rr_mod.RoadRunner(self.sbml)
-        except RuntimeError as exc:
-            raise UnsupportedSBMLError(
-                f"{self.source}: libroadrunner cannot compile the model: {exc}; simplify "
-                "the construct it names"
-            ) from None
-        self._rr = rr
-        m = rr.model
-        self._model = m
-        assigned = set(rr.getAssignmentRuleIds())
-        self._float_ids = tuple(m.getFloatingSpeciesIds())
-        fidx = [i for i, s in enumerate(self._float_ids) if s not in assigned]
-        self._fidx = np.array(fidx, dtype=np.int32)
-        self._state_species = tuple(self._float_ids[i] for i in fidx)
-        self._bound_ids = tuple(m.getBoundarySpeciesIds())
-        bidx = [i for i, s in enumerate(self._bound_ids) if s not in assigned]
-        self._bidx = np.array(bidx, dtype=np.int32)
-        self._param_ids = tuple(m.getGlobalParameterIds())
-        pidx = [i for i, p in enumerate(self._param_ids) if p not in assigned]
-        self._pidx = np.array(pidx, dtype=np.int32)
-        self._state_params = tuple(self._param_ids[i] for i in pidx)
-        where = {pid: k for k, pid in enumerate(self._state_params)}
-        self._series = {
-            pid: {g: np.array([where[i] for i in ids], dtype=np.int64)
-                  for g, ids in _sbml.series_ids(pid, n).items()}
-            for pid, n in self.series_inputs.items()
-        }  # fmt: skip
-        self._comp_ids = tuple(m.getCompartmentIds())
-        const_comp = {c.id for c in self.info.compartments if c.constant}
-        cidx = [
-            i for i, c in enumerate(self._comp_ids) if c not in assigned and c not in const_comp
-        ]
-        self._cidx = np.array(cidx, dtype=np.int32)
-        csetidx = [i for i, c in enumerate(self._comp_ids) if c not in assigned]
-        self._csetidx = np.array(csetidx, dtype=np.int32)
-        self._cones = np.ones(len(csetidx))
-        self._cvols = np.array(m.getCompartmentVolumes(self._csetidx), dtype=float)
-        self._swap_volumes = bool(len(csetidx))
-        # initial state, read exactly (see _store)
-        self._x0 = np.zeros(len(fidx))
-        self._b0 = np.zeros(len(bidx))
-        self._p0 = np.zeros(len(pidx))
-        self._v0 = np.zeros(len(cidx))
-        self._t0 = float(m.getTime())
-        probe = PathwayInstance.__new__(PathwayInstance)
-        probe._x, probe._b, probe._p, probe._v = self._x0, self._b0, self._p0, self._v0
-        self._store(probe, self._t0)
-        self._x0, self._b0, self._p0 = probe._x, probe._b, probe._p
-        self._v0 = np.array(m.getCompartmentVolumes(self._cidx), dtype=float)
-        vols = np.array(m.getCompartmentVolumes(), dtype=float)
-        self._species_volume = {
-            s: (self._comp_ids[m.getCompartmentIndexForFloatingSpecies(i)], None)
-            for i, s in enumerate(self._float_ids)
-        }
-        self._species_volume = {
-            s: (c, float(vols[self._comp_ids.index(c)]))
-            for s, (c, _) in self._species_volume.items()
-        }
-        self._apply_settings()
-
-    def _apply_settings(self) -> None:
-        s = self._settings
-        integ = self._rr.integrator
-        if integ.getName() != "cvode":
-            self._rr.setIntegrator("cvode")
-            integ = self._rr.integrator
-        integ.relative_tolerance = s.relative_tolerance
-        integ.stiff = s.stiff
-        integ.maximum_time_step = s.maximum_time_step_s
-        integ.initial_time_step = s.initial_time_step_s
-        integ.maximum_num_steps = s.maximum_num_steps
-        integ.variable_step_size = False
-        n_rate = self._model.getNumRateRules()
-        n_state = n_rate + len(self._state_species)
-        atol = []
-        for k in range(n_state):
-            sid = self._model.getStateVectorId(k)
-            if sid in self._species_volume:
-                # concentration tolerance [conc] * compartment volume = amount tolerance
-                atol.append(s.absolute_tolerance_conc * self._species_volume[sid][1])
-            else:
-                atol.append(s.absolute_tolerance_other)
-        if atol:
-            integ.absolute_tolerance = atol
+                             series_inputs=series_inputs, parameters=parameters)  # fmt: skip
 
     # ------------------------------------------------------------------ description
     @property
@@ -329,7 +276,7 @@ class Pathway:
                 f"pathway {self.name}: expected IntegratorSettings, got {type(settings).__name__}"
             )
         self._settings = settings
-        self._apply_settings()
+        self._engine.apply_settings(settings)
 
     def ports(self) -> Mapping[str, PortSpec]:
         """The resolved ports, by name."""
@@ -337,7 +284,17 @@ class Pathway:
 
     def ids(self) -> tuple[str, ...]:
         """Every SBML id that :meth:`PathwayInstance.value` can read."""
-        return self._float_ids + self._bound_ids + self._param_ids + self._comp_ids
+        return self._engine.ids()
+
+    @property
+    def engine(self) -> Engine:
+        """The compiled model shared by the instances (internal to ``biochem``)."""
+        return self._engine
+
+    @property
+    def _rr(self):
+        """The libroadrunner object of the engine (for tests that inspect CVODE settings)."""
+        return self._engine.rr
 
     # ------------------------------------------------------------------ ports
     def _add_port(self, pname: str, decl: Port | str) -> None:
@@ -412,49 +369,49 @@ class Pathway:
             except ValueError as exc:
                 raise PortSpecError(f"{where}: {exc}") from None
         if assigned and decl.direction != "out":
+            fix = (f"to drive it from outside, take it over (driven_species=[{target!r}]); "
+                   if element == "species" else "")  # fmt: skip
             raise PortSpecError(
                 f"{where}: {target!r} is defined by an assignment rule and cannot be written; "
-                "declare the port with direction='out'"
+                f"{fix}to only read it, declare the port with direction='out'"
             )
         spec = PortSpec(pname, target, element, decl.quantity or "value", unit,
                         decl.direction, decl.doc, assigned)  # fmt: skip
         self._ports[pname] = spec
-        self._port_access[pname] = self._access_for(spec)
-
-    def _access_for(self, spec: PortSpec) -> tuple:
-        """(array, index, scale) to read a port from an instance's state, or ('rr', id)."""
-        t = spec.target
-        if spec.element == "species" and t in self._state_species and not spec.assigned:
-            comp, vol = self._species_volume[t]
-            variable_volume = comp in {self._comp_ids[i] for i in self._cidx}
-            i = self._state_species.index(t)
-            if spec.quantity == "amount":
-                return ("x", i, 1.0)
-            if variable_volume:
-                return ("rr", f"[{t}]")
-            return ("x/", i, vol)
-        if spec.element == "parameter" and t in self._series:
-            return ("series", t)
-        if spec.element == "parameter" and t in self._state_params and not spec.assigned:
-            return ("p", self._state_params.index(t), 1.0)
-        if spec.element == "species" and t in self._bound_ids and not spec.assigned:
-            if spec.quantity == "amount":
-                return ("rr", t)
-            return ("rr", f"[{t}]")
-        return ("rr", t)
+        self._engine.bind_port(pname, self._engine.access(target, element, spec.quantity,
+                                                          assigned))  # fmt: skip
 
     def with_series_inputs(self, series_inputs: Mapping[str, int]) -> Pathway:
         """The same model, ports and settings, compiled with these series inputs."""
         return type(self)(self._text, ports=self._port_decls, name=self.name,
                           integrator=self._settings, source=self.source,
-                          series_inputs=series_inputs)  # fmt: skip
+                          series_inputs=series_inputs, parameters=self._overrides,
+                          driven_species=self._driven_request)  # fmt: skip
+
+    def with_driven_species(self, species: Iterable[str],
+                            series_inputs: Mapping[str, int] | None = None) -> Pathway:
+        """The same model, ports and settings with these species taken over (see
+        ``driven_species`` in :class:`Pathway`), and optionally series inputs
+        (``{"Ca": 64}`` for a continuous course of a driven species).
+        """
+        driven = tuple(dict.fromkeys(self._driven_request + tuple(species)))
+        return type(self)(self._text, ports=self._port_decls, name=self.name,
+                          integrator=self._settings, source=self.source,
+                          series_inputs=self.series_inputs if series_inputs is None
+                          else series_inputs,
+                          parameters=self._overrides, driven_species=driven)  # fmt: skip
+
+    @property
+    def overrides(self) -> Mapping[str, float]:
+        """The ``parameters`` overrides this pathway was loaded with."""
+        return MappingProxyType(self._overrides)
 
     def series_capacity(self, name: str) -> int:
         """Most bins a time course of port ``name`` can have (0: it takes constants only)."""
-        acc = self._port_access.get(name)
-        if acc is None or acc[0] != "series":
+        acc = self._engine.port_access(name)
+        if acc is None or acc.kind != "series":
             return 0
-        return len(self._series[acc[1]]["mean"])
+        return self._engine.series_capacity(acc.series)
 
     def port(self, name: str) -> PortSpec:
         """The :class:`PortSpec` of a port; :class:`UnknownPortError` with a suggestion."""
@@ -482,86 +439,10 @@ class Pathway:
     def instances(self, n: int, prefix: str = "spine_") -> list[PathwayInstance]:
         """``n`` new instances named ``f"{prefix}{k:04d}"``, with ``spine = k``."""
         if not isinstance(n, int | np.integer) or n < 0:
-            from biochem.errors import InstanceArgumentError
-
             raise InstanceArgumentError(
                 f"pathway {self.name}: n = {n!r} instances; need an int >= 0"
             )
         return [PathwayInstance(self, f"{prefix}{k:04d}", k) for k in range(int(n))]
-
-    # ------------------------------------------------------------------ engine
-    def _load(self, inst: PathwayInstance) -> None:
-        """Write an instance's state into the shared model (no integrator restart).
-
-        libroadrunner's amount getters and setters of a concentration-based species go
-        through the concentration (amount/V*V), which can change the last bit; with the
-        compartment volumes set to 1 during the transfer they are exact, so a swapped-in
-        instance continues bitwise like a roadrunner that was never swapped.
-        """
-        m = self._model
-        m.setTime(inst._t)
-        if self._swap_volumes:
-            m.setCompartmentVolumes(self._csetidx, self._cones)
-        if len(self._fidx):
-            m.setFloatingSpeciesAmounts(self._fidx, inst._x)
-        if len(self._bidx):
-            m.setBoundarySpeciesAmounts(self._bidx, inst._b)
-        if self._swap_volumes:
-            m.setCompartmentVolumes(self._csetidx, self._cvols)
-        if len(self._cidx):
-            m.setCompartmentVolumes(self._cidx, inst._v)
-        if len(self._pidx):
-            m.setGlobalParameterValues(self._pidx, inst._p)
-
-    def _store(self, inst: PathwayInstance, t: float) -> None:
-        """Read the shared model's state back into an instance (see :meth:`_load`)."""
-        m = self._model
-        if len(self._cidx):
-            inst._v = np.array(m.getCompartmentVolumes(self._cidx), dtype=float)
-        if self._swap_volumes:
-            now = np.array(m.getCompartmentVolumes(self._csetidx), dtype=float)
-            m.setCompartmentVolumes(self._csetidx, self._cones)
-        inst._x = np.array(m.getFloatingSpeciesAmounts(self._fidx), dtype=float)
-        if len(self._bidx):
-            inst._b = np.array(m.getBoundarySpeciesAmounts(self._bidx), dtype=float)
-        if self._swap_volumes:
-            m.setCompartmentVolumes(self._csetidx, now)
-        if len(self._pidx):
-            inst._p = np.array(m.getGlobalParameterValues(self._pidx), dtype=float)
-        inst._t = t
-
-    def _advance(self, inst: PathwayInstance, t: float) -> None:
-        t0 = inst._t
-        self._load(inst)
-        integ = self._rr.integrator
-        try:
-            integ.restart(t0)
-            integ.integrate(t0, t - t0)
-        except RuntimeError as exc:
-            msg = " ".join(str(exc).split())
-            raise IntegrationError(
-                f"pathway {self.name}: instance {inst.name} (spine {inst.spine}) failed to "
-                f"advance from t = {t0!r} s to t = {t!r} s: {msg}; the instance keeps its state "
-                f"at t = {t0!r} s. Check the inputs just set (values with units), or loosen "
-                "the tolerances / raise maximum_num_steps in IntegratorSettings"
-            ) from None
-        self._store(inst, t)
-
-    def _evaluate(self, inst: PathwayInstance, ids: Iterable[str]) -> np.ndarray:
-        self._load(inst)
-        m = self._model
-        out = []
-        for sid in ids:
-            try:
-                out.append(m.getValue(sid))
-            except RuntimeError:
-                bare = sid.strip("[]")
-                raise UnknownPortError(
-                    f"pathway {self.name}: instance {inst.name}: no model value {sid!r}"
-                    f"{did_you_mean(bare, self.ids())}; species concentrations are '[id]', "
-                    "amounts 'id'"
-                ) from None
-        return np.array(out, dtype=float)
 
     def __repr__(self) -> str:
         return (

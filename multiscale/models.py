@@ -262,6 +262,7 @@ def _import_factory(spec: str, source: str) -> Callable[..., Any] | str:
     added = here is not None and str(here) not in sys.path
     if added:
         sys.path.insert(0, str(here))
+    importlib.invalidate_caches()  # a module written since the last import is found
     try:
         module = importlib.import_module(mod_name)
     except ImportError as exc:

@@ -59,7 +59,8 @@ def loads(
     origins = apply_overrides(raw, overrides, problems)
     ctx = Ctx(source, key_lines(text), origins)
     ctx.problems.extend(problems)
-    exp = build_table(Experiment, raw, "", ctx)
+    # the source is known to the checks: files (SBML, a model factory) are relative to it
+    exp = dataclasses.replace(build_table(Experiment, raw, "", ctx), source=source)
     check(exp, ctx, check_files)
     if ctx.problems:
         # --set problems first, then the file's in line order

@@ -507,8 +507,19 @@ class Experiment:
 
     # -- serialisation -----------------------------------------------------------
     def to_dict(self) -> dict:
-        """The resolved experiment (defaults filled in) as plain TOML-able data."""
-        return _to_dict(self)
+        """The resolved experiment (defaults filled in) as plain TOML-able data.
+
+        ``[model]`` holds the keys of its kind only (multiscale.models).
+        """
+        from ..models import model_kind
+
+        out = _to_dict(self)
+        try:
+            keys = model_kind(self.model.kind).keys
+        except LookupError:
+            return out
+        out["model"] = {k: v for k, v in out["model"].items() if k == "kind" or k in keys}
+        return out
 
     def to_toml(self) -> str:
         """The resolved experiment as TOML text (loads back to the same experiment)."""

@@ -122,8 +122,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if exp is None:
         return 2
     bio = exp.biochemical_spines()
+    model = f"{exp.model.spines} mode" if exp.model.kind == "msn" else f"{exp.model.kind} model"
     print(
-        f"{args.experiment}: valid ({exp.model.spines} mode, {exp.n_spines} spines, "
+        f"{args.experiment}: valid ({model}, {exp.n_spines} spines, "
         f"{len(exp.stimulated_spines())} stimulated, {len(bio)} biochemical, "
         f"t_stop {exp.simulation.t_stop_ms:g} ms"
         + (f"; --quick: t_stop {exp.simulation.t_stop_ms:g} ms" if exp.is_quick else "")

@@ -27,57 +27,18 @@ other ranks waiting; rank 0's file keeps everything up to its last flush.
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
-import platform
 import sys
 
 __all__ = ["main", "versions"]
 
-_COMPONENTS = [
-    ("numpy", "numpy"),
-    ("scipy", "scipy"),
-    ("numba", "numba"),
-    ("networkx", "networkx"),
-    ("h5py", "h5py"),
-    ("libroadrunner", "roadrunner"),
-    ("tellurium", "tellurium"),
-    ("python-libsbml", "libsbml"),
-    ("mpi4py", "mpi4py"),
-    ("neuron (validation only)", "neuron"),
-]
-
-
-def _version_of(module: str) -> str:
-    if module == "neuron":
-        os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
-    try:
-        mod = importlib.import_module(module)
-    except Exception as exc:  # noqa: BLE001 - any import failure means "not usable"
-        kind = "not installed" if isinstance(exc, ModuleNotFoundError) else f"unusable ({exc})"
-        return kind
-    if module == "roadrunner":
-        return getattr(mod, "__version__", None) or mod.getVersionStr()
-    if module == "libsbml":
-        return mod.getLibSBMLDottedVersion()
-    return str(getattr(mod, "__version__", "unknown"))
-
-
-def _mpi_library() -> str:
-    from .distribute import mpi_library_version
-
-    return mpi_library_version()
+_DEBUG_HELP = "show the traceback of an internal error (a bug: please report it)"
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python, the project and its component libraries."""
-    from . import __version__
+    """Versions of Python, the project, its component libraries and the MPI library."""
+    from .output import versions as _versions
 
-    out = {"python": platform.python_version(), "multiscale-neuro": __version__}
-    for label, module in _COMPONENTS:
-        out[label] = _version_of(module)
-    out["MPI library"] = _mpi_library()
-    return out
+    return _versions(mpi_library=True)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -161,8 +122,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if exp is None:
         return 2
     bio = exp.biochemical_spines()
+    model = f"{exp.model.spines} mode" if exp.model.kind == "msn" else f"{exp.model.kind} model"
     print(
-        f"{args.experiment}: valid ({exp.model.spines} mode, {exp.n_spines} spines, "
+        f"{args.experiment}: valid ({model}, {exp.n_spines} spines, "
         f"{len(exp.stimulated_spines())} stimulated, {len(bio)} biochemical, "
         f"t_stop {exp.simulation.t_stop_ms:g} ms"
         + (f"; --quick: t_stop {exp.simulation.t_stop_ms:g} ms" if exp.is_quick else "")
@@ -263,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     p_insp.add_argument("pathway", help="SBML (.xml) or Antimony (.ant) file")
     p_insp.add_argument("--all", action="store_true", help="list every element")
     p_insp.add_argument("--limit", type=int, default=20, help="rows per list (default 20)")
+    p_insp.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     p_insp.set_defaults(func=_cmd_inspect)
     p_run = sub.add_parser("run", help="run an experiment (TOML) and write its HDF5 results")
     p_run.add_argument("experiment", help="experiment file (.toml)")
@@ -286,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "--resume", action="store_true", help="continue the results file from its last checkpoint"
     )
     p_run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
-    p_run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p_run.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     p_run.set_defaults(func=_cmd_run)
     p_val = sub.add_parser("validate", help="check an experiment file; list every problem")
     p_val.add_argument("experiment", help="experiment file (.toml)")
@@ -297,11 +260,12 @@ def main(argv: list[str] | None = None) -> int:
         help="check with these overrides, as run would apply them",
     )
     p_val.add_argument("--quick", action="store_true", help="also show the --quick variant")
+    p_val.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     p_val.set_defaults(func=_cmd_validate)
     p_plot = sub.add_parser("plot", help="PNG figures of a results file, next to it")
     p_plot.add_argument("results", help="results file (.h5)")
     p_plot.add_argument("--out-dir", metavar="DIR", help="folder for the PNGs")
-    p_plot.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p_plot.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     p_plot.set_defaults(func=_cmd_plot)
     try:
         args = parser.parse_args(argv)
@@ -316,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("multiscale: interrupted", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - a bug (InternalError or not): exit 1, no traceback
+        return _internal(f"multiscale {args.command}", exc, getattr(args, "debug", False))
 
 
 if __name__ == "__main__":

@@ -41,24 +41,53 @@ from types import MappingProxyType
 
 import electrical.mechanisms.msn  # noqa: F401  (registers the MSN channels and the cal ion)
 from electrical import Cell, Location, Section, Simulation
-from electrical.errors import ModelError
 
+from .errors import InvalidModelError, SpinePositionsError  # SpinePositionsError: re-exported
 from .spine import CORRECTED_SPINE, TIMESCALES_SPINE, Spine, SpineParameters, add_spine
 
 __all__ = [
+    "CELL_SECTIONS",
     "DEFAULT_POSITIONS_DIR",
+    "ION_VARIABLES",
     "MODES",
+    "MODE_ALIASES",
     "MSN",
+    "SPINE_PARTS",
     "MSNParameters",
     "SpinePositionsError",
     "build_msn",
     "load_spine_positions",
+    "section_names",
     "spine_layout",
 ]
 
 #: Spine modes and their spine counts (MODEL.md 6.2); "zero" is the original's name of "none".
 MODES: Mapping[str, int] = MappingProxyType({"none": 0, "two": 2, "onebranch": 103, "all": 1504})
-_MODE_ALIASES = {"zero": "none"}
+#: Other names of spine modes: the original's "zero" is "none".
+MODE_ALIASES: Mapping[str, str] = MappingProxyType({"zero": "none"})
+_MODE_ALIASES = MODE_ALIASES
+
+#: The 29 cell sections in creation order (MODEL.md 1.1): soma, proximal, medial, distal.
+CELL_SECTIONS: tuple[str, ...] = (
+    ("soma", "dend1", "dend2", "dend3", "dend4")
+    + tuple(f"dend{b}_{k}[0]" for b in range(1, 5) for k in (1, 2))
+    + tuple(f"dend{b}_{k}[{i}]" for b in range(1, 5) for k in (1, 2) for i in (1, 2))
+)
+#: The sections of spine N are ``spine<N>_<part>`` (multiscale.spine.add_spine).
+SPINE_PARTS: tuple[str, ...] = ("neck", "head", "psd")
+#: Ion variables of the MSN's ions (na, k, ca and the L-type cal): reversal potentials,
+#: inside and outside concentrations, currents.
+ION_VARIABLES: tuple[str, ...] = (
+    "ena", "nai", "nao", "ina", "ek", "ki", "ko", "ik",
+    "eca", "cai", "cao", "ica", "ecal", "cali", "calo", "ical",
+)  # fmt: skip
+
+
+def section_names(n_spines: int) -> list[str]:
+    """Every section name of an MSN with ``n_spines`` spines (cell first, then spines)."""
+    return list(CELL_SECTIONS) + [
+        f"spine{n}_{p}" for n in range(1, n_spines + 1) for p in SPINE_PARTS
+    ]
 
 #: Where the published spine positions live in the development layout (../shared beside
 #: the checkout).  Override with ``positions_dir=`` or $MSN_SPINE_POSITIONS_DIR.
@@ -94,8 +123,6 @@ _PROX = {
 _DEND = {**_PROX, "kas": 9.5142e-4, "kaf": 0.020584}
 
 
-class SpinePositionsError(FileNotFoundError):
-    """The published spine-position file is missing or malformed."""
 
 
 @dataclass(frozen=True)
@@ -148,10 +175,10 @@ class MSNParameters:
             value = getattr(self, f.name)
             if f.name.endswith("_channels"):
                 if not isinstance(value, Mapping):
-                    raise ModelError(f"MSNParameters.{f.name} must be a mapping, got {value!r}")
+                    raise InvalidModelError(f"MSNParameters.{f.name} must be a mapping, got {value!r}")
                 for mech, g in value.items():
                     if mech not in _GBAR:
-                        raise ModelError(
+                        raise InvalidModelError(
                             f"MSNParameters.{f.name}: unknown channel '{mech}'; known: "
                             f"{sorted(_GBAR)} (kir is set by kir_gkbar)"
                         )
@@ -160,7 +187,7 @@ class MSNParameters:
                 continue
             if f.name.endswith("nseg"):
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise ModelError(f"MSNParameters.{f.name} = {value!r}: a positive integer")
+                    raise InvalidModelError(f"MSNParameters.{f.name} = {value!r}: a positive integer")
                 continue
             positive = f.name.endswith(("_L", "_diam")) or f.name in ("Ra", "dt_ms")
             nonneg = positive or f.name in ("cm", "g_pas", "kir_gkbar") or f.name.endswith("0")
@@ -171,11 +198,11 @@ def _check_number(what: str, value, nonneg: bool = False, positive: bool = False
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise ModelError(f"{what} = {value!r} is not a number") from None
+        raise InvalidModelError(f"{what} = {value!r} is not a number") from None
     if not math.isfinite(x):
-        raise ModelError(f"{what} = {value!r} is not finite")
+        raise InvalidModelError(f"{what} = {value!r} is not finite")
     if (nonneg and x < 0) or (positive and x <= 0):
-        raise ModelError(f"{what} = {value!r} must be {'> 0' if positive else '>= 0'}")
+        raise InvalidModelError(f"{what} = {value!r} must be {'> 0' if positive else '>= 0'}")
 
 
 # ----------------------------------------------------------------------------- positions
@@ -243,10 +270,10 @@ _ALL_LAYOUT = (
 
 def _mode(mode: str) -> str:
     if not isinstance(mode, str):
-        raise ModelError(f"spines = {mode!r}: give one of {list(MODES)}")
+        raise InvalidModelError(f"spines = {mode!r}: give one of {list(MODES)}")
     m = _MODE_ALIASES.get(mode, mode)
     if m not in MODES:
-        raise ModelError(f"spines = {mode!r}: unknown spine mode; use one of {list(MODES)}")
+        raise InvalidModelError(f"spines = {mode!r}: unknown spine mode; use one of {list(MODES)}")
     return m
 
 
@@ -311,13 +338,13 @@ class MSN:
     ) -> None:
         self.params = MSNParameters() if params is None else params
         if not isinstance(self.params, MSNParameters):
-            raise ModelError(f"params must be MSNParameters, got {type(params).__name__}")
+            raise InvalidModelError(f"params must be MSNParameters, got {type(params).__name__}")
         if spine_params is None:
             spine_params = CORRECTED_SPINE if corrections else TIMESCALES_SPINE
         elif corrections:
-            raise ModelError("give either spine_params or corrections=True, not both")
+            raise InvalidModelError("give either spine_params or corrections=True, not both")
         if not isinstance(spine_params, SpineParameters):
-            raise ModelError(f"spine_params must be SpineParameters, got {spine_params!r}")
+            raise InvalidModelError(f"spine_params must be SpineParameters, got {spine_params!r}")
         self.spine_params = spine_params
         self.mode = _mode(spines)
         layout = spine_layout(self.mode, positions_dir)
@@ -386,12 +413,12 @@ class MSN:
         """Attach the next spine (``spine<len+1>``) at ``sec(x)`` or ``("dend3_1[1]", 0.5)``."""
         if isinstance(location, tuple):
             if len(location) != 2:
-                raise ModelError(f"add_spine: expected (section name, x), got {location!r}")
+                raise InvalidModelError(f"add_spine: expected (section name, x), got {location!r}")
             location = self.cell[location[0]](location[1])
         if not isinstance(location, Location):
-            raise ModelError(f"add_spine: location must be sec(x), got {location!r}")
+            raise InvalidModelError(f"add_spine: location must be sec(x), got {location!r}")
         if location.section.name.startswith("spine"):
-            raise ModelError(f"add_spine: {location} is on a spine; attach spines to dendrites")
+            raise InvalidModelError(f"add_spine: {location} is on a spine; attach spines to dendrites")
         spine = add_spine(self.cell, location, len(self.spines) + 1, self.spine_params)
         self.spines.append(spine)
         return spine

@@ -41,14 +41,33 @@ from typing import Any, Self
 
 import numpy as np
 
+from .errors import ResultsError
+
 __all__ = [
+    "ELECTRICAL",
+    "ELECTRICAL_T",
+    "EVENTS",
     "FORMAT",
     "FORMAT_VERSION",
+    "MORPHOLOGY",
+    "SPINES",
+    "SYNC",
     "Results",
     "ResultsError",
     "ResultsWriter",
     "checkpoint_path",
+    "electrical_group",
+    "electrical_trace",
+    "events_path",
+    "morphology_path",
     "read_checkpoint",
+    "spine_group",
+    "spine_species",
+    "spine_t",
+    "spine_weight",
+    "spine_weight_t",
+    "sync_path",
+    "versions",
     "write_checkpoint",
 ]
 
@@ -60,6 +79,97 @@ CHUNK_ROWS = 8192
 TEXT_UNIT = "text"
 DIMENSIONLESS = "1"
 
+# ----------------------------------------------------------------------------- layout
+# Every path of the file, in one place: the runner writes with these, Results and the
+# plots read with them (docs/output.md describes the layout).
+
+ELECTRICAL = "electrical"
+#: Time of the electrical samples (shared by every trace).
+ELECTRICAL_T = "electrical/t_ms"
+EVENTS = "events"
+MORPHOLOGY = "morphology"
+SPINES = "spines"
+SYNC = "sync"
+
+
+def electrical_group(location: str) -> str:
+    """The group of one recorded location (``soma``, ``dend1(0.3)``, ``spine1_head``)."""
+    return f"{ELECTRICAL}/{location}"
+
+
+def electrical_trace(location: str, variable: str) -> str:
+    return f"{ELECTRICAL}/{location}/{variable}"
+
+
+def spine_group(spine: int | str) -> str:
+    """``spines/spineN`` of spine N (or of its name ``"spineN"``)."""
+    return f"{SPINES}/{spine}" if isinstance(spine, str) else f"{SPINES}/spine{spine}"
+
+
+def spine_weight(spine: int | str) -> str:
+    return f"{spine_group(spine)}/weight"
+
+
+def spine_weight_t(spine: int | str) -> str:
+    return f"{spine_group(spine)}/weight_t_ms"
+
+
+def spine_t(spine: int | str) -> str:
+    """Time of a spine's species samples."""
+    return f"{spine_group(spine)}/t_ms"
+
+
+def spine_species(spine: int | str, name: str) -> str:
+    return f"{spine_group(spine)}/species/{name}"
+
+
+def events_path(name: str) -> str:
+    return f"{EVENTS}/{name}"
+
+
+def morphology_path(group: str, name: str) -> str:
+    """``morphology/sections/<name>`` or ``morphology/spines/<name>``."""
+    return f"{MORPHOLOGY}/{group}/{name}"
+
+
+def sync_path(key: str) -> str:
+    return f"{SYNC}/{key}"
+
+
+# ----------------------------------------------------------------------------- versions
+
+#: (label, distribution) of every library whose version is reported and stored.
+_LIBRARIES = (
+    ("numpy", "numpy"), ("scipy", "scipy"), ("numba", "numba"), ("networkx", "networkx"),
+    ("h5py", "h5py"), ("libroadrunner", "libroadrunner"), ("python-libsbml", "python-libsbml"),
+    ("antimony", "antimony"), ("tellurium", "tellurium"), ("mpi4py", "mpi4py"),
+    ("neuron (validation only)", "neuron"),
+)  # fmt: skip
+
+
+def versions(mpi_library: bool = False) -> dict[str, str]:
+    """Versions of Python, multiscale-neuro and the component libraries (installed metadata).
+
+    ``mpi_library`` adds the MPI library's version string (imports mpi4py).
+    """
+    import platform
+    from importlib import metadata
+
+    from . import __version__
+
+    out = {"python": platform.python_version(), "multiscale-neuro": __version__}
+    for label, dist in _LIBRARIES:
+        try:
+            out[label] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[label] = "not installed"
+    if mpi_library:
+        from .distribute import mpi_library_version
+
+        out["MPI library"] = mpi_library_version()
+    return out
+
+
 _STR = None  # set lazily: h5py.string_dtype()
 
 
@@ -67,10 +177,6 @@ def _h5py():
     import h5py
 
     return h5py
-
-
-class ResultsError(OSError):
-    """A results or checkpoint file is missing, unreadable or not ours."""
 
 
 def _string_dtype():
@@ -326,16 +432,16 @@ class Results:
     # -- electrical ------------------------------------------------------------------
     def locations(self) -> list[str]:
         """Recorded locations (group names under /electrical)."""
-        g = self.f.get("electrical")
+        g = self.f.get(ELECTRICAL)
         return [k for k in g if isinstance(g[k], _h5py().Group)] if g is not None else []
 
     def variables(self, location: str) -> list[str]:
-        return list(self.f["electrical"][location])
+        return list(self.f[ELECTRICAL][location])
 
     def trace(self, location: str, variable: str) -> tuple[np.ndarray, np.ndarray]:
         """(t [ms], values) of an electrical trace; the unit is ``unit(...)``."""
-        t = self.f["electrical/t_ms"][()]
-        v = self.f[f"electrical/{location}/{variable}"][()]
+        t = self.f[ELECTRICAL_T][()]
+        v = self.f[electrical_trace(location, variable)][()]
         n = min(t.size, v.size)  # a killed run may stop between two appends
         return t[:n], v[:n]
 
@@ -352,10 +458,10 @@ class Results:
 
     def spine_attrs(self, spine: str) -> dict[str, Any]:
         return {k: (_text(v) if isinstance(v, bytes) else v)
-                for k, v in self.f[f"spines/{spine}"].attrs.items()}  # fmt: skip
+                for k, v in self.f[spine_group(spine)].attrs.items()}  # fmt: skip
 
     def weights(self, spine: str) -> tuple[np.ndarray, np.ndarray]:
-        g = self.f[f"spines/{spine}"]
+        g = self.f[spine_group(spine)]
         if "weight" not in g:
             return np.zeros(0), np.zeros(0)
         t, w = g["weight_t_ms"][()], g["weight"][()]
@@ -363,11 +469,11 @@ class Results:
         return t[:n], w[:n]
 
     def species_names(self, spine: str) -> list[str]:
-        g = self.f[f"spines/{spine}"]
+        g = self.f[spine_group(spine)]
         return list(g["species"]) if "species" in g else []
 
     def species(self, spine: str, name: str) -> tuple[np.ndarray, np.ndarray]:
-        g = self.f[f"spines/{spine}"]
+        g = self.f[spine_group(spine)]
         t, v = g["t_ms"][()], g[f"species/{name}"][()]
         n = min(t.size, v.size)
         return t[:n], v[:n]
@@ -383,7 +489,7 @@ class Results:
     def morphology(self) -> dict[str, np.ndarray]:
         out = {}
         for grp in ("sections", "spines"):
-            g = self.f.get(f"morphology/{grp}")
+            g = self.f.get(f"{MORPHOLOGY}/{grp}")
             if g is None:
                 continue
             for k in g:
@@ -394,7 +500,7 @@ class Results:
         return out
 
     def sync(self) -> dict:
-        g = self.f.get("sync")
+        g = self.f.get(SYNC)
         if g is None or "stats_json" not in g.attrs:
             return {}
         return json.loads(_text(g.attrs["stats_json"]))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .output import Results
+from .output import Results, spine_species
 
 __all__ = ["MAX_LEGEND_ENTRIES", "flat_layout", "plot_results"]
 
@@ -128,7 +128,7 @@ def _calcium(r: Results, path: Path) -> bool:
     if bio:
         for s in bio:
             t, c = r.species(s, "ca")
-            scale = 1e6 if r.unit(f"spines/{s}/species/ca") in ("mol/L", "M") else 1.0  # M -> uM
+            scale = 1e6 if r.unit(spine_species(s, "ca")) in ("mol/L", "M") else 1.0  # M -> uM
             ax[1].plot(t / 1000.0, scale * c, lw=0.6, label=s)
         ax[1].set_ylabel("pathway [ca] [uM]")
         _legend(ax[1], len(bio))

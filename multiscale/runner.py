@@ -30,35 +30,30 @@ calls ``comm.Abort``).
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as _dt
-import json
 import math
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
+from common.errors import InternalError
 
 from .distribute import barrier
-from .experiment import Experiment
+from .errors import BuildError, ResultsError, RunError
+from .experiment import TIMESCALES_ORIGIN, Experiment
 from .output import (
     DIMENSIONLESS,
-    TEXT_UNIT,
-    ResultsError,
     ResultsWriter,
     checkpoint_path,
     read_checkpoint,
     write_checkpoint,
 )
 from .progress import Progress
+from .run_output import Streams, create_layout, location, write_stats
 
 __all__ = ["BuildError", "RunError", "RunResult", "build", "default_output", "run"]
 
@@ -66,28 +61,6 @@ __all__ = ["BuildError", "RunError", "RunResult", "build", "default_output", "ru
 #: advanced to the first chunk end at or after T_MS, as a failing pathway would
 #: (tests/mpi/test_runner_mpi.py: one failing rank must end the whole MPI job).
 FAIL_AT_ENV = "MULTISCALE_TEST_FAIL_AT"
-
-#: Distributions whose versions go into the file (read from the installed metadata).
-_DISTRIBUTIONS = ("multiscale-neuro", "numpy", "scipy", "numba", "h5py", "libroadrunner",
-                  "python-libsbml", "antimony", "tellurium", "mpi4py")  # fmt: skip
-
-
-class BuildError(ValueError):
-    """The experiment cannot be built (bad input); the message names the key and the fix."""
-
-
-class RunError(RuntimeError):
-    """The run failed or was interrupted; the file keeps what was flushed.
-
-    ``everywhere`` is True when every rank of an MPI run raised the same error
-    (nothing waits for another rank); otherwise only this rank failed.
-    """
-
-    def __init__(self, message: str, t_done_ms: float | None = None, everywhere: bool = False):
-        super().__init__(message)
-        self.t_done_ms = t_done_ms
-        self.everywhere = everywhere
-
 
 @dataclass
 class RunResult:
@@ -126,38 +99,18 @@ def _stage(exp: Experiment, key: str) -> Iterator[None]:
     """Turn a user error raised while building into a :class:`BuildError` naming ``key``."""
     try:
         yield
-    except BuildError:
-        raise
+    except (BuildError, InternalError):
+        raise  # an internal fault is a bug, never reported as bad input
     except (ValueError, LookupError, FileNotFoundError) as exc:
         msg = " ".join(str(exc).split())
         raise BuildError(f"{exp.source}: {key}: {msg}") from exc
 
 
-def _location(msn, text: str, x_default: float = 0.5):
-    """(section, x, group name) of 'name' or 'name(x)'."""
-    name, _, rest = text.partition("(")
-    name = name.strip()
-    x = float(rest.rstrip(")").strip()) if rest else x_default
-    group = name if x == 0.5 else f"{name}({x:g})"
-    return msn[name], x, group
-
-
 def _model(exp: Experiment):
-    from .msn import MSN, MSNParameters
-    from .spine import CORRECTED_SPINE, TIMESCALES_SPINE
+    """The cell model of the experiment's model kind (multiscale.models)."""
+    from .models import model_kind
 
-    m = exp.model
-    sim = exp.simulation
-    cell_kw: dict[str, Any] = {}
-    defaults = MSNParameters()
-    for key, value in m.cell_parameters.items():
-        cell_kw[key] = {**getattr(defaults, key), **value} if key.endswith("_channels") else value
-    params = MSNParameters(kir_gkbar=m.kir_gkbar, dt_ms=sim.dt_ms, v_init=sim.v_init_mV,
-                           **cell_kw)  # fmt: skip
-    base = CORRECTED_SPINE if m.spine_variant == "corrected" else TIMESCALES_SPINE
-    spine_params = dataclasses.replace(base, kir_gkbar=m.kir_gkbar, **m.spine_parameters)
-    return MSN(m.spines, params=params, spine_params=spine_params,
-               positions_dir=m.positions_dir or None)  # fmt: skip
+    return model_kind(exp.model.kind).build(exp)
 
 
 def _pathway(exp: Experiment):
@@ -220,7 +173,7 @@ def build(exp: Experiment, comm: Any = None) -> Built:
         msn = _model(exp)
     with _stage(exp, "stimuli.iclamp"):
         for c in exp.stimuli.iclamp:
-            sec, x, _ = _location(msn, c.section, c.x)
+            sec, x, _ = location(msn, c.section, c.x)
             msn.cell.place(sec(x), IClamp(delay=c.delay_ms, dur=c.dur_ms, amp=c.amp_nA))
     biochemical = exp.biochemical_spines()
     pathway = None
@@ -247,13 +200,12 @@ def build(exp: Experiment, comm: Any = None) -> Built:
             ca_leak_vmax=cp.ca_leak_vmax_M_per_s if pathway is not None else None,
             sample_span_ms=cp.sample_span_ms, comm=comm,
         )  # fmt: skip
-    inputs = exp.input_events()
+    inputs = list(exp.synaptic_inputs())
     with _stage(exp, "stimuli"):
-        for n, per_syn in exp.timescales_by_spine().items():
-            cs.stimulate_timescales(n, per_syn)
-        for n, syn, times, delay, origin in inputs:
-            if origin != "stimuli.timescales":
-                cs.stimulate(n, times, synapses=(syn,), delay_ms=delay)
+        # the merged original descriptions connect first (as they always have), then the rest
+        merged = [i for i in inputs if i.origin == TIMESCALES_ORIGIN]
+        for inp in merged + [i for i in inputs if i.origin != TIMESCALES_ORIGIN]:
+            cs.stimulate(inp.spine, inp.times_ms, synapses=(inp.synapse,), delay_ms=inp.delay_ms)
     rec = exp.recording
     every = max(1, round(rec.interval_ms / sim.dt_ms))
     traces = []
@@ -262,7 +214,7 @@ def build(exp: Experiment, comm: Any = None) -> Built:
     seen = set()
     for text, key in locations:
         with _stage(exp, key):
-            sec, x, group = _location(msn, text)
+            sec, x, group = location(msn, text)
         if group in seen:
             continue
         seen.add(group)
@@ -280,30 +232,7 @@ def build(exp: Experiment, comm: Any = None) -> Built:
     return Built(exp, msn, cs, pathway, biochemical, traces, species, inputs)
 
 
-# ----------------------------------------------------------------------------- file layout
-
-
-def _versions() -> str:
-    out = {"python": sys.version.split()[0]}
-    for dist in _DISTRIBUTIONS:
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return json.dumps(out, sort_keys=True)
-
-
-def _git_sha() -> str:
-    root = Path(__file__).resolve().parents[1]
-    if not (root / ".git").exists():
-        return "unknown"
-    try:
-        res = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty",
-                              "--abbrev=40"], check=False, capture_output=True, text=True,
-                             timeout=10)  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return res.stdout.strip() or "unknown"
+# ----------------------------------------------------------------------------- file
 
 
 def default_output(exp: Experiment) -> Path:
@@ -311,166 +240,6 @@ def default_output(exp: Experiment) -> Path:
     if exp.output.file:
         return Path(exp.output.file)
     return Path(f"{exp.name}_quick.h5" if exp.is_quick else f"{exp.name}.h5")
-
-
-def _create_layout(w: ResultsWriter, b: Built, comm_size: int, command: str) -> None:
-    exp = b.exp
-    w.set_attrs(
-        format="multiscale-results", format_version=1,
-        experiment_toml=exp.to_toml(), experiment_json=exp.to_json(),
-        experiment_name=exp.name, experiment_file=str(exp.source),
-        overrides=json.dumps(list(exp.overrides)), quick=bool(exp.is_quick),
-        quick_shift_ms=float(exp.quick_shift_ms), seed=int(exp.experiment.seed),
-        rank_count=int(comm_size), versions=_versions(), git_sha=_git_sha(),
-        created_utc=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        command=command, status="running", t_stop_ms=float(exp.simulation.t_stop_ms),
-        t_done_ms=0.0, digest=exp.digest(),
-    )  # fmt: skip
-    # morphology: every section, and where the spines sit
-    msn = b.msn
-    secs = msn.cell.sections
-    index = {s.name: i for i, s in enumerate(secs)}
-    w.group("morphology", {"description": "sections and spine positions (no 3-D points)"})
-    w.write("morphology/sections/name", [s.name for s in secs], unit=TEXT_UNIT,
-            description="section names")  # fmt: skip
-    w.write("morphology/sections/parent",
-            [index[s.parent.name] if s.parent is not None else -1 for s in secs],
-            unit=DIMENSIONLESS, description="row of the parent section (-1: root)")  # fmt: skip
-    w.write("morphology/sections/parent_x",
-            [float(s.parent_x) if s.parent is not None else 0.0 for s in secs],
-            unit=DIMENSIONLESS, description="where on the parent the section's 0 end attaches")  # fmt: skip
-    w.write("morphology/sections/L_um", [s.L for s in secs], unit="um", description="length")
-    w.write("morphology/sections/diam_um", [s.diam for s in secs], unit="um",
-            description="diameter")  # fmt: skip
-    w.write("morphology/sections/nseg", [s.nseg for s in secs], unit=DIMENSIONLESS,
-            description="segments")  # fmt: skip
-    w.write("morphology/spines/number", [sp.number for sp in msn.spines], unit=DIMENSIONLESS,
-            description="spine number N of spineN")  # fmt: skip
-    w.write("morphology/spines/section", [sp.location.section.name for sp in msn.spines],
-            unit=TEXT_UNIT, description="dendrite the spine neck attaches to")  # fmt: skip
-    w.write("morphology/spines/x", [sp.location.x for sp in msn.spines], unit=DIMENSIONLESS,
-            description="position on that dendrite")  # fmt: skip
-    # events: every synaptic input, sorted by time
-    rows = sorted((float(t), n, syn, d) for n, syn, ts, d, _ in b.inputs for t in ts)
-    w.write("events/t_ms", [r[0] for r in rows], unit="ms",
-            description="presynaptic spike time (it acts delay_ms later)")  # fmt: skip
-    w.write("events/spine", np.asarray([r[1] for r in rows], dtype=np.int64),
-            unit=DIMENSIONLESS, description="spine number")  # fmt: skip
-    w.write("events/synapse", [r[2] for r in rows], unit=TEXT_UNIT, description="ampa or nmda")
-    w.write("events/delay_ms", [r[3] for r in rows], unit="ms", description="connection delay")
-    # electrical
-    if b.traces:
-        w.group("electrical", {"interval_ms": float(exp.recording.interval_ms)})
-        w.series("electrical/t_ms", unit="ms", description="time of the electrical samples")
-        for group, var, tr in b.traces:
-            sec, x, _ = _location(msn, group)
-            w.group(f"electrical/{group}", {"section": sec.name, "x": float(x)})
-            w.series(f"electrical/{group}/{var}", unit=tr.unit,
-                     description=f"{var} at {sec.name}({x:g})")  # fmt: skip
-    # spines
-    stimulated = set(exp.stimulated_spines())
-    heads = {g for g, _, _ in b.traces}
-    for n in sorted(set(b.biochemical) | stimulated):
-        sp = msn.spine(n)
-        g = f"spines/spine{n}"
-        w.group(g, {"number": n, "section": sp.location.section.name,
-                    "x": float(sp.location.x), "biochemical": n in b.biochemical,
-                    "stimulated": n in stimulated})  # fmt: skip
-        if f"spine{n}_head" in heads:
-            w.link(f"{g}/electrical", f"/electrical/spine{n}_head")
-        if n in b.biochemical:
-            w.series(f"{g}/weight_t_ms", unit="ms", description="time of each weight update")
-            w.series(f"{g}/weight", unit=DIMENSIONLESS,
-                     description="AMPA weight = AMPAR_P / its value after the equilibration")  # fmt: skip
-        if n in b.species:
-            _, units = b.species[n]
-            w.series(f"{g}/t_ms", unit="ms", description="time of the species samples")
-            for name, unit, quantity in units:
-                w.series(f"{g}/species/{name}", unit=unit, attrs={"quantity": quantity},
-                         description=f"pathway {quantity} of {name}")  # fmt: skip
-
-
-class _Streams:
-    """What is new in each recording since the previous write, gathered to rank 0.
-
-    Under MPI each recording is filled on one rank: an electrical trace on the rank
-    that computes its location (``trace.owner``; the replicated trunk counts as
-    rank 0's), a spine's weights and species on the rank that integrates its
-    pathway.  :meth:`collect` is collective (one gather); only rank 0 writes.
-    """
-
-    def __init__(self, b: Built, comm: Any):
-        self.b = b
-        self.comm = comm
-        self.rank, self.size = comm.Get_rank(), comm.Get_size()
-        self.consumed: dict[str, int] = {}
-        cs = b.cs
-        self._bio_here = {lk.name: lk.local_bio for lk in cs.sync.links} if cs.sync else {}
-
-    def _pathway_here(self, n: int) -> bool:
-        return self._bio_here[self.b.msn.spine(n).name]
-
-    def sources(self) -> Iterator[tuple[str, bool, Callable[[], tuple[np.ndarray, ...]]]]:
-        """(dataset, filled on this rank?, getter of (t, values)) of every recording."""
-        b = self.b
-        for group, var, tr in b.traces:
-            here = bool(tr.local) and tr.owner == self.rank
-            yield f"electrical/{group}/{var}", here, (lambda tr=tr: (tr.t_ms, tr.values))
-        for n in b.biochemical:
-            yield (f"spines/spine{n}/weight", self._pathway_here(n),
-                   (lambda n=n: b.cs.weights(n)))  # fmt: skip
-        for n, (tr, _) in b.species.items():
-            yield (f"spines/spine{n}/species", self._pathway_here(n),
-                   (lambda tr=tr: (tr.t_ms, tr.values)))  # fmt: skip
-
-    def skip_existing(self) -> None:
-        """After a restore: what the sources hold already is in the file (or was cut)."""
-        for name, here, get in self.sources():
-            if here:
-                self.consumed[name] = len(get()[0])
-
-    def collect(self) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
-        """The new samples of every recording, on rank 0 (None elsewhere).  Collective."""
-        new = {}
-        for name, here, get in self.sources():
-            if not here:
-                continue
-            t, v = get()
-            k = self.consumed.get(name, 0)
-            self.consumed[name] = len(t)
-            if len(t) > k:
-                new[name] = (np.asarray(t[k:]), np.asarray(v[k:]))
-        if self.size == 1:
-            return new
-        parts = self.comm.gather(new, root=0)
-        if parts is None:
-            return None
-        merged: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for part in parts:
-            merged.update(part)
-        return merged
-
-    def write(self, w: ResultsWriter, new: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-        """Append what :meth:`collect` returned (rank 0)."""
-        t_written = False
-        for name, _, _ in self.sources():
-            if name not in new:
-                continue
-            t, v = new[name]
-            if name.startswith("electrical/"):
-                if not t_written:  # every electrical trace has the same sample times
-                    w.append("electrical/t_ms", t)
-                    t_written = True
-                w.append(name, v)
-            elif name.endswith("/weight"):
-                w.append(name + "_t_ms", t)
-                w.append(name, v)
-            else:
-                g = name.rsplit("/", 1)[0]
-                w.append(f"{g}/t_ms", t)
-                n = int(g.rsplit("spine", 1)[1])
-                for j, (ds, _, _) in enumerate(self.b.species[n][1]):
-                    w.append(f"{g}/species/{ds}", v[:, j])
 
 
 def _global_stats(cs: Any, comm: Any) -> dict:
@@ -482,22 +251,6 @@ def _global_stats(cs: Any, comm: Any) -> dict:
             stats["rank_wall_s"] = {f"rank{r}.{k}": float(v) for r, wall in enumerate(walls)
                                     for k, v in wall.items()}  # fmt: skip
     return stats
-
-
-def _write_stats(w: ResultsWriter, stats: dict) -> None:
-    g = w.group("sync")
-    g.attrs["stats_json"] = json.dumps(stats, sort_keys=True, default=str)
-    g.attrs["scheduler"] = str(stats.get("scheduler", ""))
-    for key, value in stats.items():
-        if isinstance(value, dict) and value and all(
-            isinstance(x, (int, float)) for x in value.values()):  # fmt: skip
-            names = list(value)
-            unit = "s" if key.endswith("_s") else ("mol" if key.endswith("_mol") else "1")
-            w.write(f"sync/{key}/name", names, unit=TEXT_UNIT, description=f"keys of {key}")
-            w.write(f"sync/{key}/value", np.asarray([value[k] for k in names], dtype=float),
-                    unit=unit, description=key.replace("_", " "))  # fmt: skip
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            w.write(f"sync/{key}", value, unit="1", description=key.replace("_", " "))
 
 
 def _chunk_ends(t_from: float, exp: Experiment) -> list[tuple[float, bool]]:
@@ -597,7 +350,7 @@ def run(
             cs.initialize()
 
     _everywhere(comm, initialize)
-    streams = _Streams(b, comm)
+    streams = Streams(b, comm)
     t_from = 0.0
     if meta is not None:
         blob = comm.scatter(ckpt["blobs"] if root else None, root=0)
@@ -617,7 +370,7 @@ def run(
             else:
                 ckpt_path.unlink(missing_ok=True)
                 w = ResultsWriter(path, "w")
-                _create_layout(w, b, size, command)
+                create_layout(w, b, size, command)
                 streams.write(w, first)
                 w.flush()
         except (ResultsError, OSError) as exc:
@@ -645,7 +398,7 @@ def run(
             blobs = comm.gather(cs.save_state(), root=0) if do_ckpt else None
             if writer is not None:
                 streams.write(writer, new)
-                _write_stats(writer, stats)
+                write_stats(writer, stats)
                 writer.flush(t_done_ms=t_end, wall_s=time.monotonic() - wall0)
                 if do_ckpt:
                     write_checkpoint(ckpt_path, {"t_ms": t_end, "blobs": blobs, "ranks": size,
@@ -834,8 +587,3 @@ def _diff_keys(a: Any, b: Any, prefix: str = "") -> set[str]:
             out |= _diff_keys(a.get(k), b.get(k), f"{prefix}{k}.")
         return out
     return set() if a == b else {prefix.rstrip(".")}
-
-
-def estimate_steps(exp: Experiment) -> int:
-    """Electrical steps of the run (for messages)."""
-    return math.ceil(exp.simulation.t_stop_ms / exp.simulation.dt_ms)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from electrical import Connection, Simulation, events
-from electrical.errors import ModelError
 
+from .errors import InvalidModelError
 from .spine import SYNAPSES as _SYNAPSES
 from .spine import Spine
 
@@ -32,7 +32,7 @@ NETCON_DELAY_MS = 1.0
 
 def _check_spine(spine) -> None:
     if not isinstance(spine, Spine):
-        raise ModelError(f"expected a Spine (e.g. msn.spine(1)), got {spine!r}")
+        raise InvalidModelError(f"expected a Spine (e.g. msn.spine(1)), got {spine!r}")
 
 
 def connect_spine_inputs(
@@ -69,7 +69,7 @@ def connect_spine_inputs(
     out = {}
     for syn in synapses:
         if syn not in _SYNAPSES:
-            raise ModelError(f"synapse {syn!r}: use 'ampa' or 'nmda'")
+            raise InvalidModelError(f"synapse {syn!r}: use 'ampa' or 'nmda'")
         target = spine.ampa if syn == "ampa" else spine.nmda
         out[syn] = sim.connect(target, times, weight=weight, delay_ms=delay_ms)
     return out
@@ -108,7 +108,7 @@ def connect_timescales_stimuli(
     per_type = events.timescales_inputs(list(stimuli))
     unknown = set(per_type) - set(_SYNAPSES)
     if unknown:
-        raise ModelError(f"stimulus type(s) {sorted(unknown)}: a spine has 'ampa' and 'nmda'")
+        raise InvalidModelError(f"stimulus type(s) {sorted(unknown)}: a spine has 'ampa' and 'nmda'")
     out = {}
     for syn in _SYNAPSES:
         target = spine.ampa if syn == "ampa" else spine.nmda

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import sync
 from multiscale.cli import main, versions
 
@@ -87,3 +89,48 @@ def test_run_of_a_bad_experiment_exits_2_before_building(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f'{bad}:4: simulation.t_stop_ms = "soon" is a string; expected a number [ms]']
     assert not (tmp_path / "x.h5").exists()
+
+
+def _fail_with_a_bug(*args, **kwargs):
+    from electrical.errors import InternalError
+
+    raise InternalError("node order lost (a test of the bug report)")
+
+
+def test_an_internal_error_is_reported_as_a_bug(monkeypatch, capsys, tmp_path):
+    from multiscale.experiment import loading
+
+    path = tmp_path / "ok.toml"
+    path.write_text("[simulation]\nt_stop_ms = 200.0\n")
+    monkeypatch.setattr(loading, "check", _fail_with_a_bug)
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "internal error" in err and "please report" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert main(["validate", str(path), "--debug"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_an_internal_error_while_building_is_not_bad_input(monkeypatch):
+    from common.errors import InternalError
+    from multiscale import experiment, runner
+
+    exp = experiment.loads("[simulation]\nt_stop_ms = 200.0\n")
+    monkeypatch.setattr(runner, "_model", _fail_with_a_bug)
+    with pytest.raises(InternalError) as info:
+        runner.build(exp)
+    assert not isinstance(info.value, runner.BuildError)
+
+
+def test_errors_share_one_root():
+    from multiscale import errors, msn, output, runner
+    from multiscale.experiment import ExperimentError
+
+    for cls, builtin in ((errors.BuildError, ValueError), (errors.RunError, RuntimeError),
+                         (ExperimentError, ValueError), (output.ResultsError, OSError),
+                         (msn.SpinePositionsError, FileNotFoundError)):  # fmt: skip
+        assert issubclass(cls, errors.MultiscaleError) and issubclass(cls, builtin)
+    assert runner.BuildError is errors.BuildError and runner.RunError is errors.RunError
+    from electrical.errors import ModelError
+
+    assert issubclass(errors.InvalidModelError, ModelError)

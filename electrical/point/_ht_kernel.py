@@ -213,13 +213,11 @@ def evolve_apply(y, t0, t1, h_in, w, p, refractory, i_stim, clamp, v_clamp, inst
         rmax = 2.2250738585072014e-308  # DBL_MIN
         for i in range(NSTATE):
             r = abs(yerr[i]) / EPS_ABS
-            if r > rmax:
-                rmax = r
+            rmax = max(rmax, r)
         h_old = h0
         if rmax > 1.1:
             r = 0.9 / math.pow(rmax, 1.0 / 5.0)
-            if r < 0.2:
-                r = 0.2
+            r = max(r, 0.2)
             h_new = r * h_old
             if abs(h_new) < abs(h_old) and t + h_new != t:
                 for i in range(NSTATE):
@@ -229,10 +227,8 @@ def evolve_apply(y, t0, t1, h_in, w, p, refractory, i_stim, clamp, v_clamp, inst
             return t, h_old
         elif rmax < 0.5:
             r = 0.9 / math.pow(rmax, 1.0 / 6.0)
-            if r > 5.0:
-                r = 5.0
-            if r < 1.0:
-                r = 1.0
+            r = min(r, 5.0)
+            r = max(r, 1.0)
             return t, r * h_old
         return t, h_old
 

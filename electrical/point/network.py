@@ -41,7 +41,7 @@ from ..errors import (
 )
 from ..events import spike_times as _checked_times
 from . import _ht_kernel as K
-from .models import RECEPTORS, RECORDABLES, STATE_NAMES, HTNeuron
+from .models import RECORDABLES, STATE_NAMES, HTNeuron
 
 __all__ = [
     "Connection",
@@ -83,7 +83,7 @@ def _steps_ceil(t_ms: float, h: float) -> int:
     """Index of the first grid point at or after t (with round-off tolerance)."""
     if math.isinf(t_ms):
         return np.iinfo(np.int64).max // 4
-    return int(math.ceil(t_ms / h - _GRID_TOL_STEPS))
+    return math.ceil(t_ms / h - _GRID_TOL_STEPS)
 
 
 class Population:
@@ -173,8 +173,8 @@ class PoissonGenerator:
         tg, tt = [np.zeros(0, np.int64)], [np.zeros(0)]
         if hi <= lo or self.rate_hz == 0.0:
             return tg[0], tt[0]
-        b0 = int(math.floor(lo / _POISSON_BLOCK_MS))
-        b1 = int(math.ceil(hi / _POISSON_BLOCK_MS))
+        b0 = math.floor(lo / _POISSON_BLOCK_MS)
+        b1 = math.ceil(hi / _POISSON_BLOCK_MS)
         for b in range(b0, b1):
             rng = np.random.default_rng([self.seed, conn_id, b])
             a = b * _POISSON_BLOCK_MS
@@ -602,7 +602,7 @@ class Network:
         pop.i_stim[:] = base
         ev_pos = ev_ptr[:-1].copy()
         cs_pos = cs_ptr[:-1].copy()
-        ref_count = int(round(model.values["t_ref"] / h))
+        ref_count = round(model.values["t_ref"] / h)
         mm = pop._multimeter
         if mm is not None:
             rec_idx = mm.neurons

@@ -93,12 +93,12 @@ REC_V, REC_THETA, REC_GAMPA, REC_GNMDA, REC_GGABAA, REC_GGABAB = 0, 1, 2, 3, 4, 
 REC_INAP, REC_IKNA, REC_IT, REC_IH = 6, 7, 8, 9
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _m_eq_nmda(p, v):
     return 1.0 / (1.0 + math.exp(-p[S_ACT] * (v - p[V_ACT])))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _m_nmda(p, v, m_eq, m_fast, m_slow, instant):
     if instant:
         return m_eq
@@ -106,7 +106,7 @@ def _m_nmda(p, v, m_eq, m_fast, m_slow, instant):
     return a * m_fast + (1.0 - a) * m_slow
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rhs(y, f, p, refractory, i_stim, clamp, v_clamp, instant, cur):
     """dy/dt of one neuron into ``f``; the four intrinsic currents into ``cur`` [mV]."""
     v = v_clamp if clamp else y[0]
@@ -158,7 +158,7 @@ def rhs(y, f, p, refractory, i_stim, clamp, v_clamp, instant, cur):
     f[12] = (m_eq_h - y[12]) / tau_m_h
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rkf45_step(y, h, w, p, refractory, i_stim, clamp, v_clamp, instant, cur):
     """One GSL rkf45 step of size h from y (k1 = w[0]); y updated, yerr in w[7]."""
     k1 = w[0]
@@ -193,15 +193,20 @@ def _rkf45_step(y, h, w, p, refractory, i_stim, clamp, v_clamp, instant, cur):
         yerr[i] = h * (EC1 * k1[i] + EC3 * k3[i] + EC4 * k4[i] + EC5 * k5[i] + EC6 * k6[i])
 
 
-@njit(cache=True)
-def evolve_apply(y, t0, t1, h_in, w, p, refractory, i_stim, clamp, v_clamp, instant, cur):
-    """``gsl_odeiv_evolve_apply`` with rkf45 and control_y(1e-3, 0): returns (t, h_next)."""
+@njit(cache=True, error_model="numpy")
+def evolve_apply(y, t0, t1, h_in, w, p, refractory, i_stim, clamp, v_clamp, instant, cur, have_in):
+    """``gsl_odeiv_evolve_apply`` with rkf45 and control_y(1e-3, 0): returns (t, h_next).
+
+    ``have_in``: w[0] already holds dy/dt at y (the previous step's dydt_out, when
+    nothing changed y or the inputs since): GSL evaluates it again, with the same bits.
+    """
     y0 = w[9]
     h0 = h_in
     dt = t1 - t0
     for i in range(NSTATE):
         y0[i] = y[i]
-    rhs(y, w[0], p, refractory, i_stim, clamp, v_clamp, instant, cur)  # dydt_in
+    if not have_in:
+        rhs(y, w[0], p, refractory, i_stim, clamp, v_clamp, instant, cur)  # dydt_in
     while True:
         final_step = h0 > dt
         if final_step:
@@ -233,7 +238,7 @@ def evolve_apply(y, t0, t1, h_in, w, p, refractory, i_stim, clamp, v_clamp, inst
         return t, h_old
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_population(
     y,  # (16, N) state, updated
     h_int,  # (N,) proposed integration step per neuron [ms], updated
@@ -287,18 +292,29 @@ def run_population(
         cp = cs_pos[j]
         c_end = cs_ptr[j + 1]
         slot = rec_slot[j]
+        have_in = False  # w[0] = dy/dt at yl with the present inputs
         for s in range(step0, step0 + nsteps):
             tt = 0.0
             while tt < hstep:
                 tt, hint = evolve_apply(
-                    yl, tt, hstep, hint, w, p, ref > 0, istim, clamp, vcl, instant, cur
+                    yl, tt, hstep, hint, w, p, ref > 0, istim, clamp, vcl, instant, cur, have_in
                 )
-                if clamp:
+                have_in = True
+                if clamp and yl[0] != vcl:
                     yl[0] = vcl
+                    have_in = False
                 m_eq = _m_eq_nmda(p, yl[0])
-                yl[10] = min(m_eq, yl[10])
-                yl[11] = min(m_eq, yl[11])
+                if yl[10] > m_eq:
+                    yl[10] = m_eq
+                    have_in = False
+                if yl[11] > m_eq:
+                    yl[11] = m_eq
+                    have_in = False
+                if have_in:
+                    for i in range(NSTATE):
+                        w[0, i] = w[8, i]
                 if ref == 0 and yl[0] >= yl[1]:
+                    have_in = False
                     yl[0] = p[E_NA]
                     yl[1] = p[E_NA]
                     ref = ref_count + 1
@@ -307,8 +323,11 @@ def run_population(
                     nspk += 1
             if ref > 0:
                 ref -= 1
+                if ref == 0:
+                    have_in = False
             end = s + 1
             if ep < e_end and ev_step[ep] == end:
+                have_in = False
                 acc[:] = 0.0
                 while ep < e_end and ev_step[ep] == end:
                     acc[ev_rec[ep]] += ev_w[ep]
@@ -316,6 +335,8 @@ def run_population(
                 for k in range(4):
                     yl[2 + 2 * k] += cond[k] * acc[k]
             while cp < c_end and cs_step[cp] <= end:
+                if cs_val[cp] != istim:
+                    have_in = False
                 istim = cs_val[cp]
                 cp += 1
             if slot >= 0 and end % rec_every == 0:

@@ -18,7 +18,7 @@ Examples
 >>> from electrical import point
 >>> net = point.Network(resolution_ms=0.1)
 >>> pop = net.create(point.HTNeuron(), 1)
->>> net.connect(net.dc_generator(30.0, start_ms=2.0), pop)
+>>> conn = net.connect(net.dc_generator(30.0, start_ms=2.0), pop)
 >>> sr = net.spike_recorder(pop)
 >>> net.run(50.0)
 >>> bool(len(sr.times_ms) > 0)

@@ -112,3 +112,37 @@ def test_traces_equal_nest(both):
         np.testing.assert_allclose(
             mm.data[name][idx, 0], ref, rtol=0, atol=RANGE_RTOL * span, err_msg=name
         )
+
+
+#: Same scheme, same inputs: only the last bits may differ.
+DC_V_ATOL_MV = 1e-9
+
+
+@pytest.mark.parametrize("delay_ms", [0.1, 1.0])
+def test_dc_timing_equals_nest(delay_ms):
+    """NEST's dc_generator on [start, stop) with connection delay d acts on the steps in
+    [start + d, stop + d): our dc_generator(start + d, stop + d) gives the same trace."""
+    nest.set_verbosity("M_ERROR")
+    nest.ResetKernel()
+    nest.local_num_threads = 1
+    nest.resolution = RESOLUTION_MS
+    nrn = nest.Create("ht_neuron")
+    dc = nest.Create("dc_generator", params={"amplitude": 30.0, "start": 2.0, "stop": 30.0})
+    nest.Connect(dc, nrn, syn_spec={"delay": delay_ms})
+    mm = nest.Create("multimeter", params={"interval": RESOLUTION_MS, "record_from": ["V_m"]})
+    nest.Connect(mm, nrn)
+    sr = nest.Create("spike_recorder")
+    nest.Connect(nrn, sr)
+    nest.Simulate(60.0)
+    ev = mm.get("events")
+    t_nest, v_nest = np.asarray(ev["times"]), np.asarray(ev["V_m"])
+
+    net = point.Network(RESOLUTION_MS)
+    pop = net.create(point.HTNeuron(), 1)
+    net.connect(net.dc_generator(30.0, start_ms=2.0 + delay_ms, stop_ms=30.0 + delay_ms), pop)
+    ours = net.multimeter(pop, ["V_m"], interval_ms=RESOLUTION_MS)
+    spikes = net.spike_recorder(pop)
+    net.run(60.0)
+    idx = np.round(t_nest / RESOLUTION_MS).astype(int) - 1
+    assert np.asarray(sr.get("events")["times"]).size == spikes.times_ms.size > 0
+    np.testing.assert_allclose(ours.data["V_m"][idx, 0], v_nest, rtol=0, atol=DC_V_ATOL_MV)

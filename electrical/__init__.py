@@ -30,6 +30,7 @@ from .mechanisms import (
     register,
 )
 from .morphology import Cell, Location, PointInstance, Section
+from .nmodl import load_nmodl
 from .simulation import METHODS, Connection, Integral, Probe, Simulation, Trace
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "register",
     "define_ion",
     "ION_TABLE",
+    "load_nmodl",
     "HH",
     "Pas",
     "IClamp",

@@ -377,7 +377,7 @@ class _Sym:
             self.lits[key] = m.group(0)
             return key
 
-        src = re.sub(r"(?<![\w.])\(?(-?\d+\.\d*(e[-+]?\d+)?|\d+e[-+]?\d+)\)?(?![\w.])", lit, src)
+        src = re.sub(r"(?<![\w.])(-?\d+\.\d*(e[-+]?\d+)?|\d+e[-+]?\d+)(?![\w.])", lit, src)
         names = set(re.findall(r"[A-Za-z_]\w*", src)) - {"math"}
         ns = {}
         for nm in names:

@@ -213,8 +213,17 @@ def _names(n: Node, t: str) -> list[str]:
 
 def _describe(path: Path, text: str, root: Node) -> ModFile:
     mf = ModFile(path=path, text=text)
+    # VERBATIM "return 0;" closing a PROCEDURE (Destexhe's files) does what nocmodl's
+    # procedure does anyway: it is inert
+    inert = set()
+    for blk in root.nodes("ProcedureBlock"):
+        body = blk.nodes("StatementBlock")[0].nodes()
+        if body and body[-1].t == "Verbatim" and body[-1].text.strip() == "return 0;":
+            inert.add(id(body[-1]))
     # refused constructs anywhere in the file
     for node in root.walk():
+        if id(node) in inert:
+            continue
         if node.t in REFUSED:
             pat, what, instead = REFUSED[node.t]
             raise mf.error(pat, f"{what} is not supported; {instead}")

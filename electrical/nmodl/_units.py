@@ -12,7 +12,7 @@ from __future__ import annotations
 __all__ = ["FACTORS", "factor"]
 
 # nrnunits.lib: e = 1.602176634e-19 coul, mole = 6.02214076e23, faraday = e-mole,
-# boltzmann = 1.380649e-23 joule/K, k-mole = k*mole*1000 (kilo), degC = K
+# boltzmann = 1.380649e-23 joule/K, k = boltzmann, degC = K
 _E_C = 1.602176634e-19
 _AVOGADRO = 6.02214076e23
 _FARADAY_C_PER_MOL = _E_C * _AVOGADRO  # 96485.33212331001
@@ -25,9 +25,10 @@ FACTORS: dict[tuple[str, str], float] = {
     ("faraday", "coul"): _FARADAY_C_PER_MOL,
     ("faraday", "kilocoulombs"): _FARADAY_C_PER_MOL / 1000.0,
     ("faraday", "kilocoulomb"): _FARADAY_C_PER_MOL / 1000.0,
-    # gas constant R = k * N_A, per kilomole: J/(K kmol)
-    ("k-mole", "joule/degc"): _K_J_PER_K * _AVOGADRO * 1000.0,
-    ("k-mole", "joule/k"): _K_J_PER_K * _AVOGADRO * 1000.0,
+    # gas constant R: "k" is Boltzmann's constant in nrnunits.lib (not kilo), so
+    # k-mole = k * N_A = 8.314... J/K
+    ("k-mole", "joule/degc"): _K_J_PER_K * _AVOGADRO,
+    ("k-mole", "joule/k"): _K_J_PER_K * _AVOGADRO,
     ("e", "coulomb"): _E_C,
     ("e", "coulombs"): _E_C,
 }

@@ -377,6 +377,12 @@ class _Sym:
             self.lits[key] = m.group(0)
             return key
 
+        def auxref(m):
+            key = f"_AUX{m.group(1)}"
+            self.lits[key] = m.group(0)
+            return key
+
+        src = re.sub(r"aux\[(\d+)\]", auxref, src)
         src = re.sub(r"(?<![\w.])(-?\d+\.\d*(e[-+]?\d+)?|\d+e[-+]?\d+)(?![\w.])", lit, src)
         names = set(re.findall(r"[A-Za-z_]\w*", src)) - {"math"}
         ns = {}
@@ -467,7 +473,7 @@ def _tables(g: _Gen) -> None:
                 raise mf.error(rf"\b{fname}\b", f"TABLE in {fname}: NEURON tabulates "
                                "functions of one argument only")
             reads, _w = g.rw(fname)
-            bad = sorted(r for r in reads if r not in ("celsius",))
+            bad = sorted(r for r in reads if r not in ("celsius",) and r not in g.params)
             if bad:
                 raise mf.error(r"\bTABLE\b", f"TABLE in {fname} depends on {bad}, which are "
                                "not GLOBAL; NEURON tables depend on globals only")
@@ -916,7 +922,14 @@ def _emit_class(g: _Gen, mech_name: str, L: list[str]) -> None:
         w(f"        aux[{base + 1}] = 1.0 / _dx")
         w("        _x = _tmin")
         w(f"        for _i in range({n + 1}):")
-        cargs = ", ".join(("celsius" if x == "celsius" else "0.0") for x in extra)
+        # a RANGE parameter a TABLE depends on takes its default here (NEURON builds
+        # the table from the instance that checks it first: the same when uniform)
+        cargs = ", ".join(
+            "celsius" if x == "celsius"
+            else repr(float(mf.params[x].default)) if x in g.params and x in mf.params
+            else "0.0"
+            for x in extra
+        )
         fnm = f"{'f' if is_fn else 'p'}_{fname}_R"
         w(f"            _r = {fnm}.py_func(aux, _x{', ' if cargs else ''}{cargs})")
         if is_fn:

@@ -20,6 +20,12 @@ def main(spec_path: str, out_path: str) -> None:
     neuron.load_mechanisms(spec["moddir"])
     h.load_file("stdrun.hoc")
     p = spec["protocol"]
+    # before the sections: NEURON copies the ion defaults when an ion is allocated
+    for name, val in [*p.get("globals", {}).items(), *p.get("neuron_globals", {}).items()]:
+        try:
+            setattr(h, name, val)
+        except (LookupError, AttributeError):  # an ion no mechanism of this run uses
+            pass
     secs = {}
     for s in p["sections"]:
         sec = h.Section(name=s["name"])
@@ -31,9 +37,11 @@ def main(spec_path: str, out_path: str) -> None:
             for k, val in vals.items():
                 for seg in sec:
                     setattr(seg, f"{k}_{mech}", val)
+        for var, val in p.get("ion_values", {}).items():
+            for seg in sec:
+                if hasattr(seg, f"_ref_{var}"):
+                    setattr(seg, var, val)
         secs[s["name"]] = sec
-    for name, val in p.get("globals", {}).items():
-        setattr(h, name, val)
     stims = []
     for st in p["iclamps"]:
         ic = h.IClamp(secs[st["sec"]](st["x"]))

@@ -69,9 +69,11 @@ def run_neuron(moddir: Path, protocol: dict, record: list) -> list[np.ndarray]:
 def run_engine(protocol: dict, record: list) -> list[np.ndarray]:
     from electrical import Cell, IClamp, Simulation
 
-    cell = Cell("c")
+    cells: dict = {}
     secs = {}
     for s in protocol["sections"]:
+        cname = s["name"].split("_")[0]
+        cell = cells.setdefault(cname, Cell(cname))
         parent = secs[s["parent"]](1.0) if s.get("parent") else None
         sec = cell.section(s["name"], L=s["L"], diam=s["diam"], nseg=s["nseg"], Ra=s["Ra"],
                            parent=parent)
@@ -79,13 +81,13 @@ def run_engine(protocol: dict, record: list) -> list[np.ndarray]:
             sec.insert(mech, **vals)
         secs[s["name"]] = sec
     for st in protocol["iclamps"]:
-        cell.place(secs[st["sec"]](st["x"]), IClamp(delay=st["delay"], dur=st["dur"],
+        cells[st["sec"].split("_")[0]].place(secs[st["sec"]](st["x"]), IClamp(delay=st["delay"], dur=st["dur"],
                                                      amp=st["amp"]))
     mech_globals: dict = {}
     for name, val in protocol.get("globals", {}).items():
         g, _, mech = name.partition("_")
         mech_globals.setdefault(mech, {})[g] = val
-    sim = Simulation(cell, dt_ms=protocol["dt"], celsius=protocol["celsius"],
+    sim = Simulation(list(cells.values()), dt_ms=protocol["dt"], celsius=protocol["celsius"],
                      mech_globals=mech_globals)
     traces = []
     for sec, x, var in record:
@@ -104,19 +106,34 @@ def _mech_names(protocol: dict) -> list[str]:
     return sorted({m for s in protocol["sections"] for m in s["mechs"]}, key=len, reverse=True)
 
 
-def protocol(mechs: dict, cable: bool, celsius: float = 6.3, t_stop: float = 40.0,
-             v_init: float = -65.0, amp: float = 0.3, globals_: dict | None = None) -> dict:
-    """One compartment (soma 20x20 um) or soma + 2 dendrites (3 sections), IClamp steps."""
-    secs = [{"name": "soma", "L": 20.0, "diam": 20.0, "nseg": 1, "Ra": 100.0, "mechs": mechs}]
-    if cable:
-        secs.append({"name": "d1", "L": 200.0, "diam": 2.0, "nseg": 5, "Ra": 150.0,
-                     "parent": "soma", "mechs": mechs})
-        secs.append({"name": "d2", "L": 100.0, "diam": 1.0, "nseg": 3, "Ra": 150.0,
-                     "parent": "d1", "mechs": mechs})
+def protocol(mechs: dict, celsius: float = 6.3, t_stop: float = 40.0, v_init: float = -65.0,
+             amp: float = 0.3, globals_: dict | None = None) -> dict:
+    """Two cells in one run: ``a`` one compartment (soma 20x20 um) and ``b`` a soma with
+    two dendrites (3 sections, 9 segments); each gets IClamp steps at its soma."""
+    secs = [
+        {"name": "a_soma", "L": 20.0, "diam": 20.0, "nseg": 1, "Ra": 100.0, "mechs": mechs},
+        {"name": "b_soma", "L": 20.0, "diam": 20.0, "nseg": 1, "Ra": 100.0, "mechs": mechs},
+        {"name": "b_d1", "L": 200.0, "diam": 2.0, "nseg": 5, "Ra": 150.0, "parent": "b_soma",
+         "mechs": mechs},
+        {"name": "b_d2", "L": 100.0, "diam": 1.0, "nseg": 3, "Ra": 150.0, "parent": "b_d1",
+         "mechs": mechs},
+    ]
+    clamps = []
+    for sec in ("a_soma", "b_soma"):
+        clamps += [{"sec": sec, "x": 0.5, "delay": 5.0, "dur": 10.0, "amp": amp},
+                   {"sec": sec, "x": 0.5, "delay": 25.0, "dur": 10.0, "amp": -amp / 2}]
+    from electrical import ION_TABLE
+
+    # NEURON's ion defaults set to the engine's (a new ion is 1 mM in NEURON; the MSN's
+    # 'cal' is declared by the engine with its own values)
+    ions = {}
+    for ion in ION_TABLE.values():
+        ions[f"{ion.name}i"] = ion.ci_mM
+        ions[f"{ion.name}o"] = ion.co_mM
     return {
+        "ion_values": ions,
         "sections": secs,
-        "iclamps": [{"sec": "soma", "x": 0.5, "delay": 5.0, "dur": 10.0, "amp": amp},
-                    {"sec": "soma", "x": 0.5, "delay": 25.0, "dur": 10.0, "amp": -amp / 2}],
+        "iclamps": clamps,
         "celsius": celsius, "dt": 0.025, "t_stop": t_stop, "v_init": v_init,
         "globals": globals_ or {},
     }

@@ -1,0 +1,121 @@
+"""Imported .mod files against NEURON running the same files (compiled live with nrnivmodl).
+
+For every .mod file of NEURON's wheel (share/modfile) and of the ModelDB folders under
+../shared/reference/modeldb: either the importer refuses it with a one-line error, or
+the engine runs it, in one compartment and in a 3-section cable (two cells of one
+run), under IClamp steps, with ``usetable`` 1 and 0 when it has a TABLE, and every
+recorded v, state and current equals NEURON's within TOL over 40 ms, with the same
+spike steps.  A table of the files (largest deviation, or the reason for refusal) is
+printed; a file listed in SUPPORTED that is refused fails the test.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from electrical.nmodl import NmodlError, load_nmodl
+from electrical.nmodl._parse import parse_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import nmodl_harness as H  # noqa: E402
+
+pytest.importorskip("neuron", reason="NEURON (PyPI 'neuron') is the reference here")
+
+#: mV, or relative where |value| > 1: the issue's agreement with NEURON
+TOL = 1e-6
+
+REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "modeldb"
+
+#: (folder, celsius, files that must import and agree; other files must be refused)
+SETS = {
+    "wheel": (H.WHEEL_MODFILES, 6.3, {"hh", "passive"}),
+    "pospischil2008": (REFERENCE / "pospischil2008", 36.0,
+                       {"HH_traub", "IL_gutnick", "IM_cortex", "IT_huguenard",
+                        "cadecay_destexhe"}),
+    "timescales_msn": (REFERENCE / "timescales_msn" / "mod", 35.0,
+                       {"cadyn", "caldyn", "can", "caq", "kas", "skkca", "caL", "caL13"}),
+    "destexhe1994_synapses": (REFERENCE / "destexhe1994_synapses", 36.0, {"HH"}),
+    "destexhe1998_synapses": (REFERENCE / "destexhe1998_synapses", 36.0, {"HH2"}),
+    "destexhe2001_gfluct": (REFERENCE / "destexhe2001_gfluct", 36.0,
+                            {"IKd_traub", "IM", "INa_traub_shifted"}),
+    "hsu2018": (REFERENCE / "hsu2018" / "FullModel", 35.0, set()),
+}
+
+
+def _states_of(path: Path) -> list[str]:
+    """STATEs of the file (NEURON records them per segment as state_suffix)."""
+    return list(parse_file(path).states)
+
+
+def _spike_steps(v: np.ndarray) -> np.ndarray:
+    return np.flatnonzero((v[1:] > 0.0) & (v[:-1] <= 0.0))
+
+
+@pytest.mark.slow
+@pytest.mark.neuron
+@pytest.mark.parametrize("set_name", list(SETS))
+def test_modfiles_equal_neuron(set_name, capsys):
+    folder, celsius, supported = SETS[set_name]
+    if folder is None or not Path(folder).is_dir():
+        pytest.skip(f"{folder} is absent (NEURON wheel or ../shared/reference)")
+    files = sorted(Path(folder).glob("*.mod"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"nmodl_{set_name}_"))
+    copies = {}
+    for f in files:
+        try:
+            copies[f.stem] = H.renamed_copy(f, tmp, "nm")
+        except AttributeError:  # no SUFFIX: a POINT_PROCESS; refused below
+            copies[f.stem] = None
+    H.nrnivmodl(tmp)
+    rows = []
+    failures = []
+    for f in files:
+        stem = f.stem
+        try:
+            if copies[stem] is None:
+                raise NmodlError(f, None, "no SUFFIX (a point process): not supported by "
+                                 "this version of the importer")
+            path, name = copies[stem]
+            cls = load_nmodl(path)[name]
+        except NmodlError as exc:
+            msg = str(exc).replace(str(tmp) + "/", "")
+            assert "\n" not in msg
+            rows.append((stem, "refused", msg.split(": ", 1)[-1]))
+            if stem in supported:
+                failures.append(f"{stem} refused: {msg}")
+            continue
+        tabled = "usetable" in cls.globals
+        worst = 0.0
+        for ut in ((1, 0) if tabled else (1,)):
+            p = H.protocol({name: {}}, celsius=celsius,
+                           globals_={f"usetable_{name}": ut} if tabled else {})
+            rec = []
+            for sec in ("a_soma", "b_soma"):
+                rec.append((sec, 0.5, "v"))
+                rec += [(sec, 0.5, f"{s}_{name}") for s in _states_of(path)
+                        if s in cls.states]
+                rec += [(sec, 0.5, c) for c in cls.currents]
+            rec.append(("b_d2", 0.5, "v"))
+            ref = H.run_neuron(tmp, p, rec)
+            got = H.run_engine(p, rec)
+            for (sec, x, var), a, b in zip(rec, ref, got):
+                d = H.deviation(a, b)
+                worst = max(worst, d)
+                if not d <= TOL:
+                    failures.append(f"{stem} usetable={ut} {sec}({x}).{var}: deviation {d:.3g}")
+            for k in (0, len(rec) - 1):
+                if not np.array_equal(_spike_steps(ref[k]), _spike_steps(got[k])):
+                    failures.append(f"{stem} usetable={ut}: spike steps differ")
+        rows.append((stem, "supported", f"largest deviation {worst:.2e}"))
+        if stem not in supported:
+            failures.append(f"{stem} imports now: add it to SUPPORTED")
+    with capsys.disabled():
+        print(f"\n[{set_name}] NMODL import vs NEURON (tolerance {TOL:g})")
+        for stem, status, what in rows:
+            print(f"  {stem:24s} {status:10s} {what}")
+    assert not failures, "\n".join(failures)

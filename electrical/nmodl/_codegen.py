@@ -470,7 +470,7 @@ def _tables(g: _Gen) -> None:
             args = blk.nodes("ArgumentList")
             nargs = sum(len(a.nodes("Argument")) for a in args) + len(blk.nodes("Argument"))
             if nargs != 1:
-                raise mf.error(rf"\b{fname}\b", f"TABLE in {fname}: NEURON tabulates "
+                raise mf.error(r"\bTABLE\b", f"TABLE in {fname}: NEURON tabulates "
                                "functions of one argument only")
             reads, _w = g.rw(fname)
             bad = sorted(r for r in reads if r not in ("celsius",) and r not in g.params)

@@ -34,7 +34,7 @@ def mod_files(paths) -> list[Path]:
     return out
 
 
-def _declare_ions(mf) -> None:
+def _declare_ions(mf, define: bool = True) -> None:
     for ion, _r, _w, valence in mf.ions:
         if ion in ION_TABLE:
             if valence is not None and int(valence) != ION_TABLE[ion].valence:
@@ -44,7 +44,8 @@ def _declare_ions(mf) -> None:
         if valence is None:
             raise mf.error(rf"\bUSEION\s+{ion}\b", f"unknown ion '{ion}': give its VALENCE "
                            "in the USEION statement or declare it with electrical.define_ion()")
-        define_ion(ion, int(valence), NEW_ION_CONC_MM, NEW_ION_CONC_MM, 0.0)
+        if define:
+            define_ion(ion, int(valence), NEW_ION_CONC_MM, NEW_ION_CONC_MM, 0.0)
 
 
 def _import_generated(src: str, key: str):

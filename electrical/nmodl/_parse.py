@@ -198,11 +198,12 @@ def parse_file(path) -> ModFile:
     try:
         prog = nmodl.NmodlDriver().parse_string(text)
     except Exception as exc:  # the driver raises RuntimeError with its own message
-        msg = str(exc).strip().splitlines()
-        detail = msg[-1] if msg else type(exc).__name__
-        m = re.search(r"line (\d+)", str(exc)) or re.search(r"at (\d+)\.\d+", str(exc))
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        m = re.search(r"\[Location : (\d+)\.", first)
+        detail = re.sub(r"\s*\[Location : [^\]]*\]", "", first)
+        detail = detail.replace("NMODL Parser Error : ", "")
         raise NmodlError(path, int(m.group(1)) if m else None,
-                         f"NMODL syntax error: {detail}") from None
+                         f"NEURON's NMODL parser rejects the file: {detail}") from None
     root = _tree(json.loads(nmodl.to_json(prog, True)))
     return _describe(path, text, root)
 
@@ -220,23 +221,23 @@ def _describe(path: Path, text: str, root: Node) -> ModFile:
         body = blk.nodes("StatementBlock")[0].nodes()
         if body and body[-1].t == "Verbatim" and body[-1].text.strip() == "return 0;":
             inert.add(id(body[-1]))
-    # refused constructs anywhere in the file
+    # refused constructs anywhere in the file (first those refused for good, then
+    # those this version does not generate yet)
     for node in root.walk():
-        if id(node) in inert:
-            continue
-        if node.t in REFUSED:
+        if id(node) not in inert and node.t in REFUSED:
             pat, what, instead = REFUSED[node.t]
             raise mf.error(pat, f"{what} is not supported; {instead}")
+    for node in root.walk():
         if node.t in NOT_YET:
             pat, what = NOT_YET[node.t]
             raise mf.error(pat, f"{what} is not supported by this version of the importer "
                                 "(density mechanisms only); use a hand-written mechanism")
-        if node.t == "Suffix" and node.nodes("Name")[0].text == "POINT_PROCESS":
-            raise mf.error(r"\bPOINT_PROCESS\b", "POINT_PROCESS is not supported by this "
-                           "version of the importer (density mechanisms only); use a "
-                           "hand-written point process")
-        if node.t == "Suffix" and node.nodes("Name")[0].text == "ARTIFICIAL_CELL":
-            raise mf.error(r"\bARTIFICIAL_CELL\b", "ARTIFICIAL_CELL is not supported")
+        if node.t == "Suffix" and node.nodes("Name")[0].text in ("POINT_PROCESS",
+                                                                  "ARTIFICIAL_CELL"):
+            kw = node.nodes("Name")[0].text
+            raise mf.error(rf"\b{kw}\b", f"{kw} is not supported by this version of the "
+                           "importer (density mechanisms only); use a hand-written point "
+                           "process")
     for blk in root.nodes():
         t = blk.t
         if t == "Model":

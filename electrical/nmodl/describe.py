@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._load import mod_files
+from ._codegen import _Gen, generate
+from ._load import _declare_ions, mod_files
 from ._parse import parse_file
 from .errors import NmodlError
 
@@ -21,9 +22,9 @@ def describe(paths) -> list[str]:
     for f in files:
         try:
             mf = parse_file(f)
-            from ._codegen import _Gen
-
+            _declare_ions(mf, define=False)
             g = _Gen(mf)
+            generate(mf, mf.name)  # the whole translation: every problem, one line
         except NmodlError as exc:
             out.append(str(exc))
             continue

@@ -12,4 +12,4 @@ from ._load import load_nmodl
 from .describe import describe
 from .errors import NmodlError
 
-__all__ = ["load_nmodl", "describe", "NmodlError"]
+__all__ = ["NmodlError", "describe", "load_nmodl"]

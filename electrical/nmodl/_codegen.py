@@ -28,7 +28,6 @@ exact ones, as :meth:`~electrical.mechanisms.base.Mechanism.kernels` allows.
 
 from __future__ import annotations
 
-import keyword
 import math
 
 import sympy
@@ -43,15 +42,44 @@ GENERATOR_VERSION = "1"
 SPECIAL = ("v", "t", "dt", "celsius", "diam")
 
 MATH = {
-    "exp": "math.exp", "log": "math.log", "log10": "math.log10", "sqrt": "math.sqrt",
-    "fabs": "abs", "sin": "math.sin", "cos": "math.cos", "tan": "math.tan",
-    "atan": "math.atan", "asin": "math.asin", "acos": "math.acos", "tanh": "math.tanh",
-    "sinh": "math.sinh", "cosh": "math.cosh", "floor": "math.floor", "ceil": "math.ceil",
-    "pow": "_pow", "fmin": "min", "fmax": "max", "atan2": "math.atan2", "fmod": "math.fmod",
+    "exp": "math.exp",
+    "log": "math.log",
+    "log10": "math.log10",
+    "sqrt": "math.sqrt",
+    "fabs": "abs",
+    "sin": "math.sin",
+    "cos": "math.cos",
+    "tan": "math.tan",
+    "atan": "math.atan",
+    "asin": "math.asin",
+    "acos": "math.acos",
+    "tanh": "math.tanh",
+    "sinh": "math.sinh",
+    "cosh": "math.cosh",
+    "floor": "math.floor",
+    "ceil": "math.ceil",
+    "pow": "_pow",
+    "fmin": "min",
+    "fmax": "max",
+    "atan2": "math.atan2",
+    "fmod": "math.fmod",
 }
 
-BINOPS = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**", "<": "<", ">": ">",
-          "<=": "<=", ">=": ">=", "==": "==", "!=": "!=", "&&": "and", "||": "or"}
+BINOPS = {
+    "+": "+",
+    "-": "-",
+    "*": "*",
+    "/": "/",
+    "^": "**",
+    "<": "<",
+    ">": ">",
+    "<=": "<=",
+    ">=": ">=",
+    "==": "==",
+    "!=": "!=",
+    "&&": "and",
+    "||": "or",
+}
 
 
 def _lit(x: float) -> str:
@@ -82,13 +110,16 @@ class _Gen:
             self.currents[c] = None
         ionvars = set(self.ion_reads) | set(self.conc_writes) | set(self.currents)
         self.uses_diam = "diam" in mf.params or "diam" in mf.assigned
-        self.params = [p for p in mf.params
-                       if p not in SPECIAL and p not in ionvars and p in mf.range_
-                       and p not in mf.global_]
+        self.params = [
+            p
+            for p in mf.params
+            if p not in SPECIAL and p not in ionvars and p in mf.range_ and p not in mf.global_
+        ]
         if self.uses_diam:
             self.params.append("diam")
-        self.globals = [p for p in mf.params
-                        if p not in SPECIAL and p not in ionvars and p not in self.params]
+        self.globals = [
+            p for p in mf.params if p not in SPECIAL and p not in ionvars and p not in self.params
+        ]
         self.states = [s for s in mf.states if s not in ionvars]
         self.assigned = [a for a in mf.assigned if a not in SPECIAL and a not in ionvars]
         self.const = dict(mf.constants)
@@ -113,9 +144,18 @@ class _Gen:
 
     # -- names ------------------------------------------------------------------------
     def ctx_names(self) -> set[str]:
-        return ({*self.params, *self.states, *self.assigned, *self.ion_reads,
-                 *self.conc_writes, *self.currents, "v", "t", "dt", "celsius"}
-                - set(self.globals))
+        return {
+            *self.params,
+            *self.states,
+            *self.assigned,
+            *self.ion_reads,
+            *self.conc_writes,
+            *self.currents,
+            "v",
+            "t",
+            "dt",
+            "celsius",
+        } - set(self.globals)
 
     def name(self, n: str, local: set[str]) -> str:
         if n in local:
@@ -126,8 +166,10 @@ class _Gen:
             return f"aux[{self.aux_index[n]}]"
         if n in self.ctx_names():
             return f"n_{n}"
-        raise self.mf.error(rf"\b{n}\b", f"'{n}' is used but never declared; declare it in "
-                            "PARAMETER, ASSIGNED, STATE or LOCAL")
+        raise self.mf.error(
+            rf"\b{n}\b",
+            f"'{n}' is used but never declared; declare it in PARAMETER, ASSIGNED, STATE or LOCAL",
+        )
 
     # -- expressions --------------------------------------------------------------------
     def expr(self, n, local: set[str], variant: str) -> str:
@@ -166,9 +208,11 @@ class _Gen:
             if fname in self.mf.functions:
                 reads, writes = self.rw(fname)
                 if writes:
-                    raise self.mf.error(rf"\bFUNCTION\s+{fname}\b",
-                                        f"FUNCTION {fname} assigns {sorted(writes)}; only "
-                                        "PROCEDUREs may assign the mechanism's variables")
+                    raise self.mf.error(
+                        rf"\bFUNCTION\s+{fname}\b",
+                        f"FUNCTION {fname} assigns {sorted(writes)}; only "
+                        "PROCEDUREs may assign the mechanism's variables",
+                    )
                 extra = [f"n_{x}" for x in sorted(reads)]
                 return f"f_{fname}_{variant}(aux, {', '.join([*args, *extra])})"
             if fname in self.mf.procedures:
@@ -177,8 +221,11 @@ class _Gen:
                 return f"{MATH[fname]}({', '.join(args)})"
             if fname == "exprelr":
                 return f"_exprelr({', '.join(args)})"
-            raise self.mf.error(rf"\b{fname}\s*\(", f"function {fname}() is not supported "
-                                "(not an NMODL FUNCTION of this file nor a known math function)")
+            raise self.mf.error(
+                rf"\b{fname}\s*\(",
+                f"function {fname}() is not supported "
+                "(not an NMODL FUNCTION of this file nor a known math function)",
+            )
         raise self.mf.error(None, f"expression {t} is not supported")
 
     # -- read/write sets --------------------------------------------------------------
@@ -247,8 +294,9 @@ class _Gen:
         return reads, writes
 
     # -- statements ---------------------------------------------------------------------
-    def stmts(self, body: Node, local: set[str], variant: str, ind: str, out: list[str],
-              deq=None) -> None:
+    def stmts(
+        self, body: Node, local: set[str], variant: str, ind: str, out: list[str], deq=None
+    ) -> None:
         for st in body.nodes():
             self.stmt(st, local, variant, ind, out, deq)
 
@@ -258,8 +306,14 @@ class _Gen:
             for x in st.nodes("LocalVar"):
                 out.append(f"{ind}n_{x.nodes('Name')[0].text} = 0.0")
             return
-        if t in ("LineComment", "BlockComment", "TableStatement", "ConductanceHint",
-                 "Verbatim", "UnitState"):
+        if t in (
+            "LineComment",
+            "BlockComment",
+            "TableStatement",
+            "ConductanceHint",
+            "Verbatim",
+            "UnitState",
+        ):
             return
         if t == "ExpressionStatement":
             e = st.c[0]
@@ -267,8 +321,7 @@ class _Gen:
                 return
             if e.t == "DiffEqExpression":
                 if deq is None:
-                    raise self.mf.error(r"'", "a differential equation outside a DERIVATIVE "
-                                        "block")
+                    raise self.mf.error(r"'", "a differential equation outside a DERIVATIVE block")
                 deq(e.c[0], local, variant, ind, out)
                 return
             if e.t == "WrappedExpression":
@@ -278,8 +331,10 @@ class _Gen:
                 if nm is None:
                     raise self.mf.error(None, "unsupported assignment target")
                 if nm in self.aux_index and nm not in local:
-                    raise self.mf.error(rf"\b{nm}\s*=", f"assignment to the PARAMETER "
-                                        f"'{nm}' (a GLOBAL) is not supported")
+                    raise self.mf.error(
+                        rf"\b{nm}\s*=",
+                        f"assignment to the PARAMETER '{nm}' (a GLOBAL) is not supported",
+                    )
                 if nm not in local and nm not in self.ctx_names():
                     self.name(nm, local)  # raises: undeclared
                 out.append(f"{ind}n_{nm} = {self.expr(e.c[2], local, variant)}")
@@ -342,10 +397,8 @@ class _Gen:
 
 
 def _solve_of(st: Node):
-    if st.t == "ExpressionStatement" and st.c and isinstance(st.c[0], Node):
-        if st.c[0].t == "SolveBlock":
-            return st.c[0]
-    return None
+    ok = st.t == "ExpressionStatement" and st.c and isinstance(st.c[0], Node)
+    return st.c[0] if ok and st.c[0].t == "SolveBlock" else None
 
 
 def _target_name(n: Node) -> str | None:
@@ -393,19 +446,19 @@ class _Sym:
                 ns[nm] = sympy.Symbol(nm)
         ns["math"] = _MathNS()
         ns["_pow"] = lambda a, b: a**b
-        return eval(src, {"__builtins__": {}}, ns)  # noqa: S307  (our own generated text)
+        return eval(src, {"__builtins__": {}}, ns)
 
     def to_py(self, e: sympy.Expr) -> str:
         from sympy.printing.pycode import PythonCodePrinter
 
         class P(PythonCodePrinter):
-            def _print_Function(pself, expr):  # noqa: N805
+            def _print_Function(pself, expr):
                 return f"{expr.func.__name__}({', '.join(pself._print(a) for a in expr.args)})"
 
-            def _print_Symbol(pself, expr):  # noqa: N805
+            def _print_Symbol(pself, expr):
                 return self.lits.get(expr.name, expr.name)
 
-            def _print_Pow(pself, expr, rational=False):  # noqa: N805
+            def _print_Pow(pself, expr, rational=False):
                 return f"_pow({pself._print(expr.base)}, {pself._print(expr.exp)})"
 
         return P({"standard": "python3"}).doprint(e)
@@ -424,8 +477,10 @@ def generate(mf: ModFile, mech_name: str) -> str:
     g = _Gen(mf)
     L: list[str] = []
     w = L.append
-    w(f"# Generated by electrical.nmodl (version {GENERATOR_VERSION}) from {mf.path.name}; "
-      "do not edit.")
+    w(
+        f"# Generated by electrical.nmodl (version {GENERATOR_VERSION}) from {mf.path.name}; "
+        "do not edit."
+    )
     w("import math")
     w("import numpy as np")
     w("from numba import njit")
@@ -465,22 +520,33 @@ def _tables(g: _Gen) -> None:
                 _r, writes = g.rw(fname)
                 for o in outs:
                     if o not in writes:
-                        raise mf.error(r"\bTABLE\b", f"TABLE name '{o}' is not assigned by "
-                                       f"PROCEDURE {fname}")
+                        raise mf.error(
+                            r"\bTABLE\b", f"TABLE name '{o}' is not assigned by PROCEDURE {fname}"
+                        )
             args = blk.nodes("ArgumentList")
             nargs = sum(len(a.nodes("Argument")) for a in args) + len(blk.nodes("Argument"))
             if nargs != 1:
-                raise mf.error(r"\bTABLE\b", f"TABLE in {fname}: NEURON tabulates "
-                               "functions of one argument only")
+                raise mf.error(
+                    r"\bTABLE\b",
+                    f"TABLE in {fname}: NEURON tabulates functions of one argument only",
+                )
             reads, _w = g.rw(fname)
             bad = sorted(r for r in reads if r not in ("celsius",) and r not in g.params)
             if bad:
-                raise mf.error(r"\bTABLE\b", f"TABLE in {fname} depends on {bad}, which are "
-                               "not GLOBAL; NEURON tables depend on globals only")
+                raise mf.error(
+                    r"\bTABLE\b",
+                    f"TABLE in {fname} depends on {bad}, which are "
+                    "not GLOBAL; NEURON tables depend on globals only",
+                )
             ntab = int(_const_value(g, n))
             g.tables[fname] = {
-                "outs": outs, "lo": lo, "hi": hi, "n": ntab, "offset": off,
-                "names": names, "dep": dep,
+                "outs": outs,
+                "lo": lo,
+                "hi": hi,
+                "n": ntab,
+                "offset": off,
+                "names": names,
+                "dep": dep,
             }
             off += 2 + len(outs) * (ntab + 2)  # tmin, mfac, rows with a pad each
     g.aux_size = off
@@ -494,9 +560,8 @@ def _split_table_names(mf: ModFile, fname: str, names: list[str]):
     from ._parse import _strip_comments
 
     text = _strip_comments(mf.text)
-    m = re.search(rf"\b(PROCEDURE|FUNCTION)\s+{re.escape(fname)}\b(.*?)\bFROM\b", text,
-                  re.S)
-    tm = re.search(r"\bTABLE\b(.*)", m.group(2), re.S) if m else None
+    m = re.search(rf"\b(PROCEDURE|FUNCTION)\s+{re.escape(fname)}\b(.*?)\bFROM\b", text, re.DOTALL)
+    tm = re.search(r"\bTABLE\b(.*)", m.group(2), re.DOTALL) if m else None
     if tm is None:
         return names, []
     head = tm.group(1)
@@ -508,7 +573,7 @@ def _split_table_names(mf: ModFile, fname: str, names: list[str]):
 
 def _const_value(g: _Gen, n) -> float:
     src = g.expr(n, set(), "R")
-    return float(eval(src, {"math": math, "aux": None}))  # noqa: S307
+    return float(eval(src, {"math": math, "aux": None}))
 
 
 def _fn_args(blk: Node) -> list[str]:
@@ -542,8 +607,7 @@ def _emit_callable(g: _Gen, fname: str, variant: str, L: list[str]) -> None:
         body.append(f"    _i, _th = table_args(aux, {base}, {ntab}, n_{args[0]})")
         for q, o in enumerate(tab["outs"]):
             o0 = base + 2 + q * (ntab + 2)
-            body.append(f"    n_{o} = aux[{o0} + _i] + _th * (aux[{o0} + _i + 1] - "
-                        f"aux[{o0} + _i])")
+            body.append(f"    n_{o} = aux[{o0} + _i] + _th * (aux[{o0} + _i + 1] - aux[{o0} + _i])")
     else:
         g.stmts(blk.nodes("StatementBlock")[0], set(loc), variant, "    ", body)
     if is_fn:
@@ -701,41 +765,50 @@ def _emit_kernels(g: _Gen, variant: str, L: list[str]) -> None:
         L.append("")
 
 
-def _emit_solve(g: _Gen, name: str, method: str | None, variant: str, body: list[str],
-                L: list[str]) -> None:
+def _emit_solve(
+    g: _Gen, name: str, method: str | None, variant: str, body: list[str], L: list[str]
+) -> None:
     mf = g.mf
     if name in mf.procedures and name not in mf.derivatives:
         if method not in (None,):
-            raise mf.error(rf"\bSOLVE\s+{name}\b", f"SOLVE {name} METHOD {method}: a "
-                           "PROCEDURE is solved without METHOD")
+            raise mf.error(
+                rf"\bSOLVE\s+{name}\b",
+                f"SOLVE {name} METHOD {method}: a PROCEDURE is solved without METHOD",
+            )
         reads, writes = g.rw(name)
         extra = [f"n_{x}" for x in sorted(reads | writes)]
         ws = sorted(writes)
         call = f"p_{name}_{variant}(aux, {', '.join(extra)})"
-        body.append(f"    ({''.join(f'n_{w}, ' for w in ws)}) = {call}" if ws else
-                    f"    {call}")
+        body.append(f"    ({''.join(f'n_{w}, ' for w in ws)}) = {call}" if ws else f"    {call}")
         return
     if name not in mf.derivatives:
-        raise mf.error(rf"\bSOLVE\s+{name}\b", f"SOLVE {name}: no DERIVATIVE or PROCEDURE "
-                       f"block named {name}")
+        raise mf.error(
+            rf"\bSOLVE\s+{name}\b", f"SOLVE {name}: no DERIVATIVE or PROCEDURE block named {name}"
+        )
     blk = mf.derivatives[name]
     sb = blk.nodes("StatementBlock")[0]
     if method not in ("cnexp", "derivimplicit", "euler", None):
-        raise mf.error(rf"\bMETHOD\s+{method}\b", f"METHOD {method} is not supported; use "
-                       "cnexp, derivimplicit or euler")
+        raise mf.error(
+            rf"\bMETHOD\s+{method}\b",
+            f"METHOD {method} is not supported; use cnexp, derivimplicit or euler",
+        )
     loc = g._locals_of(blk)
     if method == "cnexp" and _cnexp_linear(g, sb, loc, variant):
+
         def deq(e, local, var, ind, out):
             x = e.c[0].nodes()[0].c[0]
             x = x if isinstance(x, str) else x.text
             rhs = g.expr(e.c[2], local, var)
             out.extend(_cnexp_update(x, rhs, ind))
+
         g.stmts(sb, set(loc), variant, "    ", body, deq)
         return
     if method == "euler":
+
         def deq(e, local, var, ind, out):
             x = _prime_name(e)
             out.append(f"{ind}n_D{x} = {g.expr(e.c[2], local, var)}")
+
         order = _deq_states(sb)
         for x in order:
             body.append(f"    n_D{x} = 0.0")
@@ -762,8 +835,9 @@ def _emit_solve(g: _Gen, name: str, method: str | None, variant: str, body: list
         out.append(f"{ind}n_D{x} = {g.expr(e.c[2], local, var)}")
 
     g.stmts(sb, set(loc), variant, "    ", fl, deq)
-    fl.append(f"    return ({''.join(f'n_D{x}, ' for x in order)}), "
-              f"({''.join(f'n_{x}, ' for x in ws)})")
+    fl.append(
+        f"    return ({''.join(f'n_D{x}, ' for x in order)}), ({''.join(f'n_{x}, ' for x in ws)})"
+    )
     fl.append("")
     L.extend(fl)
     ns = len(order)
@@ -773,22 +847,28 @@ def _emit_solve(g: _Gen, name: str, method: str | None, variant: str, body: list
     body.append(f"    _J = np.empty(({ns}, {ns}))")
     body.append(f"    _F = np.empty({ns})")
     body.append("    for _it in range(50):")
-    body.append(f"        _d, _w = {fn}(aux, {', '.join(f'_y[{k}]' for k in range(ns))}"
-                f"{', ' if cargs else ''}{cargs})")
+    body.append(
+        f"        _d, _w = {fn}(aux, {', '.join(f'_y[{k}]' for k in range(ns))}"
+        f"{', ' if cargs else ''}{cargs})"
+    )
     body.append(f"        for _k in range({ns}):")
     body.append("            _F[_k] = _d[_k] - (_y[_k] - _y0[_k]) / dt")
     body.append(f"        for _j in range({ns}):")
     body.append("            _h = 1e-7 * max(abs(_y[_j]), 1e-6)")
     body.append("            _yp = _y.copy()")
     body.append("            _yp[_j] += _h")
-    body.append(f"            _dp, _wp = {fn}(aux, {', '.join(f'_yp[{k}]' for k in range(ns))}"
-                f"{', ' if cargs else ''}{cargs})")
+    body.append(
+        f"            _dp, _wp = {fn}(aux, {', '.join(f'_yp[{k}]' for k in range(ns))}"
+        f"{', ' if cargs else ''}{cargs})"
+    )
     body.append(f"            for _k in range({ns}):")
     body.append("                _J[_k, _j] = ((_dp[_k] - (_yp[_k] - _y0[_k]) / dt) - _F[_k]) / _h")
     body.append("        if newton_solve(_J, _F, _y):")
     body.append("            break")
-    body.append(f"    _d, _w = {fn}(aux, {', '.join(f'_y[{k}]' for k in range(ns))}"
-                f"{', ' if cargs else ''}{cargs})")
+    body.append(
+        f"    _d, _w = {fn}(aux, {', '.join(f'_y[{k}]' for k in range(ns))}"
+        f"{', ' if cargs else ''}{cargs})"
+    )
     for k, x in enumerate(order):
         body.append(f"    n_{x} = _y[{k}]")
     if ws:
@@ -822,8 +902,7 @@ def _cnexp_linear(g: _Gen, sb: Node, loc, variant) -> bool:
             f = sy.to_sympy(g.expr(e.c[2], set(loc) | set(), variant))
             xs = sympy.Symbol(f"n_{x}")
             a = sympy.diff(f, xs)
-            if xs in a.free_symbols or any(xs in fn.free_symbols for fn in a.atoms(
-                    sympy.Function)):
+            if xs in a.free_symbols or any(xs in fn.free_symbols for fn in a.atoms(sympy.Function)):
                 ok = False
     return ok
 
@@ -836,8 +915,11 @@ def _cnexp_update(x: str, rhs: str, ind: str) -> list[str]:
     if a == 0:
         return [f"{ind}n_{x} = n_{x} + dt * ({sy.to_py(f)})"]
     b = f.subs(xs, 0)
-    return [f"{ind}n_{x} = n_{x} + (1.0 - math.exp(dt * ({sy.to_py(a)}))) * "
-            f"(-({sy.to_py(b)}) / ({sy.to_py(a)}) - n_{x})"]
+    line = (
+        f"{ind}n_{x} = n_{x} + (1.0 - math.exp(dt * ({sy.to_py(a)}))) * "
+        f"(-({sy.to_py(b)}) / ({sy.to_py(a)}) - n_{x})"
+    )
+    return [line]
 
 
 def _emit_class(g: _Gen, mech_name: str, L: list[str]) -> None:
@@ -847,8 +929,10 @@ def _emit_class(g: _Gen, mech_name: str, L: list[str]) -> None:
     def param(var, default=None):
         lo, hi = var.bounds
         d = var.default if default is None else default
-        return (f"Param({d!r}, {var.unit or '1'!r}, ({_lit(lo) if math.isfinite(lo) else '-math.inf'}, "
-                f"{_lit(hi) if math.isfinite(hi) else 'math.inf'}))")
+        return (
+            f"Param({d!r}, {var.unit or '1'!r}, ({_lit(lo) if math.isfinite(lo) else '-math.inf'}, "
+            f"{_lit(hi) if math.isfinite(hi) else 'math.inf'}))"
+        )
 
     w("")
     w("class Mechanism(DensityMechanism):")
@@ -904,8 +988,10 @@ def _emit_class(g: _Gen, mech_name: str, L: list[str]) -> None:
     w(f"        aux = np.zeros({size})")
     w("        aux[0] = float(globals_.get('usetable', 1.0))")
     for gl in g.globals:
-        w(f"        aux[{g.aux_index[gl]}] = float(globals_.get({gl!r}, "
-          f"cls.globals[{gl!r}].default))")
+        w(
+            f"        aux[{g.aux_index[gl]}] = float(globals_.get({gl!r}, "
+            f"cls.globals[{gl!r}].default))"
+        )
     for fname, tab in g.tables.items():
         blk = g.callables[fname]
         is_fn = blk.t == "FunctionBlock"
@@ -925,8 +1011,10 @@ def _emit_class(g: _Gen, mech_name: str, L: list[str]) -> None:
         # a RANGE parameter a TABLE depends on takes its default here (NEURON builds
         # the table from the instance that checks it first: the same when uniform)
         cargs = ", ".join(
-            "celsius" if x == "celsius"
-            else repr(float(mf.params[x].default)) if x in g.params and x in mf.params
+            "celsius"
+            if x == "celsius"
+            else repr(float(mf.params[x].default))
+            if x in g.params and x in mf.params
             else "0.0"
             for x in extra
         )

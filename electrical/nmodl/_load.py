@@ -38,12 +38,18 @@ def _declare_ions(mf, define: bool = True) -> None:
     for ion, _r, _w, valence in mf.ions:
         if ion in ION_TABLE:
             if valence is not None and int(valence) != ION_TABLE[ion].valence:
-                raise mf.error(rf"\bUSEION\s+{ion}\b", f"ion '{ion}' has valence "
-                               f"{ION_TABLE[ion].valence}, the file says VALENCE {valence:g}")
+                raise mf.error(
+                    rf"\bUSEION\s+{ion}\b",
+                    f"ion '{ion}' has valence "
+                    f"{ION_TABLE[ion].valence}, the file says VALENCE {valence:g}",
+                )
             continue
         if valence is None:
-            raise mf.error(rf"\bUSEION\s+{ion}\b", f"unknown ion '{ion}': give its VALENCE "
-                           "in the USEION statement or declare it with electrical.define_ion()")
+            raise mf.error(
+                rf"\bUSEION\s+{ion}\b",
+                f"unknown ion '{ion}': give its VALENCE "
+                "in the USEION statement or declare it with electrical.define_ion()",
+            )
         if define:
             define_ion(ion, int(valence), NEW_ION_CONC_MM, NEW_ION_CONC_MM, 0.0)
 
@@ -75,9 +81,9 @@ def compile_file(path, name: str) -> type[Mechanism]:
     mf = parse_file(path)
     _declare_ions(mf)
     src = generate(mf, name or mf.name)
-    key = hashlib.sha256(
-        (GENERATOR_VERSION + "\0" + name + "\0" + mf.text).encode()
-    ).hexdigest()[:20]
+    key = hashlib.sha256((GENERATOR_VERSION + "\0" + name + "\0" + mf.text).encode()).hexdigest()[
+        :20
+    ]
     try:
         mod = _import_generated(src, key)
     except SyntaxError as exc:  # a name the generator could not translate

@@ -18,7 +18,7 @@ from pathlib import Path
 from . import _units
 from .errors import NmodlError
 
-__all__ = ["Node", "Var", "ModFile", "parse_file"]
+__all__ = ["ModFile", "Node", "Var", "parse_file"]
 
 
 def _set_nmodlhome() -> None:
@@ -37,7 +37,7 @@ def _set_nmodlhome() -> None:
 class Node:
     """One AST node: its NMODL type name ``t`` and its children ``c`` (Nodes or str)."""
 
-    __slots__ = ("t", "c")
+    __slots__ = ("c", "t")
 
     def __init__(self, t: str, c: list) -> None:
         self.t = t
@@ -69,7 +69,7 @@ class Node:
 def _tree(d) -> Node | str:
     if "name" in d and len(d) == 1:
         return d["name"]
-    (t, kids), = d.items()
+    ((t, kids),) = d.items()
     return Node(t, [_tree(k) for k in kids])
 
 
@@ -162,8 +162,18 @@ NOT_YET = {
     "RandomVarList": (r"\bRANDOM\b", "RANDOM variables"),
 }
 
-RANDOM_CALLS = {"scop_random", "normrand", "exprand", "unirand", "erand", "poisrand",
-                "random_negexp", "random_normal", "random_uniform", "set_seed"}
+RANDOM_CALLS = {
+    "scop_random",
+    "normrand",
+    "exprand",
+    "unirand",
+    "erand",
+    "poisrand",
+    "random_negexp",
+    "random_normal",
+    "random_uniform",
+    "set_seed",
+}
 
 
 def _number(n: Node | str) -> float:
@@ -197,13 +207,16 @@ def parse_file(path) -> ModFile:
 
     try:
         prog = nmodl.NmodlDriver().parse_string(text)
-    except Exception as exc:  # the driver raises RuntimeError with its own message
+    except RuntimeError as exc:  # the driver's own message, with its location
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         m = re.search(r"\[Location : (\d+)\.", first)
         detail = re.sub(r"\s*\[Location : [^\]]*\]", "", first)
         detail = detail.replace("NMODL Parser Error : ", "")
-        raise NmodlError(path, int(m.group(1)) if m else None,
-                         f"NEURON's NMODL parser rejects the file: {detail}") from None
+        raise NmodlError(
+            path,
+            int(m.group(1)) if m else None,
+            f"NEURON's NMODL parser rejects the file: {detail}",
+        ) from None
     root = _tree(json.loads(nmodl.to_json(prog, True)))
     return _describe(path, text, root)
 
@@ -230,14 +243,22 @@ def _describe(path: Path, text: str, root: Node) -> ModFile:
     for node in root.walk():
         if node.t in NOT_YET:
             pat, what = NOT_YET[node.t]
-            raise mf.error(pat, f"{what} is not supported by this version of the importer "
-                                "(density mechanisms only); use a hand-written mechanism")
-        if node.t == "Suffix" and node.nodes("Name")[0].text in ("POINT_PROCESS",
-                                                                  "ARTIFICIAL_CELL"):
+            raise mf.error(
+                pat,
+                f"{what} is not supported by this version of the importer "
+                "(density mechanisms only); use a hand-written mechanism",
+            )
+        if node.t == "Suffix" and node.nodes("Name")[0].text in (
+            "POINT_PROCESS",
+            "ARTIFICIAL_CELL",
+        ):
             kw = node.nodes("Name")[0].text
-            raise mf.error(rf"\b{kw}\b", f"{kw} is not supported by this version of the "
-                           "importer (density mechanisms only); use a hand-written point "
-                           "process")
+            raise mf.error(
+                rf"\b{kw}\b",
+                f"{kw} is not supported by this version of the "
+                "importer (density mechanisms only); use a hand-written point "
+                "process",
+            )
     for blk in root.nodes():
         t = blk.t
         if t == "Model":
@@ -254,15 +275,20 @@ def _describe(path: Path, text: str, root: Node) -> ModFile:
                     continue
                 val = _units.factor(*units) if len(units) == 2 else None
                 if val is None:
-                    raise mf.error(rf"\b{re.escape(name)}\s*=",
-                                   f"unit factor {name} = ({') ('.join(units)}) is not known "
-                                   "to the importer; write its value as a CONSTANT")
+                    raise mf.error(
+                        rf"\b{re.escape(name)}\s*=",
+                        f"unit factor {name} = ({') ('.join(units)}) is not known "
+                        "to the importer; write its value as a CONSTANT",
+                    )
                 mf.constants[name] = val
         elif t == "ParamBlock":
             for pa in blk.nodes("ParamAssign"):
                 name = pa.nodes("Name")[0].text
-                nums = [x for x in pa.nodes() if x.t in ("Double", "Integer", "Float",
-                                                         "UnaryExpression")]
+                nums = [
+                    x
+                    for x in pa.nodes()
+                    if x.t in ("Double", "Integer", "Float", "UnaryExpression")
+                ]
                 lim = pa.nodes("Limits")
                 bounds = (-math.inf, math.inf)
                 if lim:
@@ -275,9 +301,10 @@ def _describe(path: Path, text: str, root: Node) -> ModFile:
                 name = ad.nodes("Name")[0].text
                 size = [x for x in ad.nodes() if x.t == "Integer"]
                 if size:
-                    raise mf.error(rf"\b{re.escape(name)}\s*\[",
-                                   f"array variable '{name}' is not supported by this version "
-                                   "of the importer")
+                    raise mf.error(
+                        rf"\b{re.escape(name)}\s*\[",
+                        f"array variable '{name}' is not supported by this version of the importer",
+                    )
                 dest[name] = Var(name, _unit(ad))
         elif t == "ConstantBlock":
             for cs in blk.nodes("ConstantStatement"):
@@ -294,20 +321,25 @@ def _describe(path: Path, text: str, root: Node) -> ModFile:
             mf.procedures[blk.nodes("Name")[0].text] = blk
         elif t == "FunctionBlock":
             mf.functions[blk.nodes("Name")[0].text] = blk
-        elif t in ("IndependentBlock", "BlockComment", "LineComment", "UnitState", "Define"):
-            pass
-        elif t == "StepBlock":
+        elif (
+            t in ("IndependentBlock", "BlockComment", "LineComment", "UnitState", "Define")
+            or t == "StepBlock"
+        ):
             pass
         else:
             raise mf.error(None, f"block {t} is not supported by the importer")
     if not mf.name:
-        raise mf.error(r"\bNEURON\b", "no SUFFIX in the NEURON block: name the mechanism "
-                       "with SUFFIX name")
+        raise mf.error(
+            r"\bNEURON\b", "no SUFFIX in the NEURON block: name the mechanism with SUFFIX name"
+        )
     for node in mf.blocks.get("BREAKPOINT", Node("x", [])).walk():
         if node.t == "FunctionCall" and node.nodes("Name")[0].text in RANDOM_CALLS:
             fn = node.nodes("Name")[0].text
-            raise mf.error(rf"\b{fn}\b", f"random number call {fn}() in BREAKPOINT is not "
-                           "supported; drive the noise from a played current")
+            raise mf.error(
+                rf"\b{fn}\b",
+                f"random number call {fn}() in BREAKPOINT is not "
+                "supported; drive the noise from a played current",
+            )
     return mf
 
 

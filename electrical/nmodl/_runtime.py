@@ -8,7 +8,7 @@ from numba import njit
 
 from ..mechanisms.numerics import table_index
 
-__all__ = ["_pow", "_exprelr", "table_args", "newton_solve", "NEWTON_RTOL"]
+__all__ = ["NEWTON_RTOL", "_exprelr", "_pow", "newton_solve", "table_args"]
 
 #: Relative change of a Newton step below which a backward-Euler solve has converged
 #: (nocmodl's derivimplicit stops at 1e-8; iterating further only removes its residual).

@@ -43,8 +43,13 @@ def describe(paths) -> list[str]:
             lines.append(f"  global {p} = {var.default:g} [{var.unit or '1'}]")
         states = ", ".join(g.states) or "-"
         lines.append(f"  states: {states}")
-        solves = ", ".join(f"{b} ({m or 'derivimplicit' if b in mf.derivatives else 'procedure'})"
-                           for b, m in g.solves) or "-"
+        solves = (
+            ", ".join(
+                f"{b} ({m or 'derivimplicit' if b in mf.derivatives else 'procedure'})"
+                for b, m in g.solves
+            )
+            or "-"
+        )
         lines.append(f"  solve: {solves}")
         out.append("\n".join(lines))
     return out

@@ -46,7 +46,9 @@ def renamed_copy(src: Path, folder: Path, tag: str) -> tuple[Path, str]:
 def nrnivmodl(folder: Path) -> None:
     exe = shutil.which("nrnivmodl") or str(Path(sys.executable).parent / "nrnivmodl")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
-    r = subprocess.run([exe], cwd=folder, capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run(
+        [exe], cwd=folder, capture_output=True, text=True, env=env, timeout=600, check=False
+    )
     if r.returncode != 0:
         tail = (r.stdout + r.stderr).strip().splitlines()[-5:]
         raise RuntimeError("nrnivmodl failed: " + " | ".join(tail))
@@ -56,11 +58,17 @@ def run_neuron(moddir: Path, protocol: dict, record: list) -> list[np.ndarray]:
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "spec.json"
         out = Path(tmp) / "out.json"
-        spec.write_text(json.dumps({"moddir": str(moddir), "protocol": protocol,
-                                    "record": record}))
+        spec.write_text(json.dumps({"moddir": str(moddir), "protocol": protocol, "record": record}))
         env = dict(os.environ, NEURON_MODULE_OPTIONS="-nogui")
-        r = subprocess.run([sys.executable, str(HERE / "nrn_run.py"), str(spec), str(out)],
-                           cwd=tmp, capture_output=True, text=True, env=env, timeout=600)
+        r = subprocess.run(
+            [sys.executable, str(HERE / "nrn_run.py"), str(spec), str(out)],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+            check=False,
+        )
         if r.returncode != 0:
             raise RuntimeError("NEURON run failed: " + r.stderr.strip().splitlines()[-1])
         return [np.array(x) for x in json.loads(out.read_text())]
@@ -75,25 +83,30 @@ def run_engine(protocol: dict, record: list) -> list[np.ndarray]:
         cname = s["name"].split("_")[0]
         cell = cells.setdefault(cname, Cell(cname))
         parent = secs[s["parent"]](1.0) if s.get("parent") else None
-        sec = cell.section(s["name"], L=s["L"], diam=s["diam"], nseg=s["nseg"], Ra=s["Ra"],
-                           parent=parent)
+        sec = cell.section(
+            s["name"], L=s["L"], diam=s["diam"], nseg=s["nseg"], Ra=s["Ra"], parent=parent
+        )
         for mech, vals in s["mechs"].items():
             sec.insert(mech, **vals)
         secs[s["name"]] = sec
     for st in protocol["iclamps"]:
-        cells[st["sec"].split("_")[0]].place(secs[st["sec"]](st["x"]), IClamp(delay=st["delay"], dur=st["dur"],
-                                                     amp=st["amp"]))
+        cells[st["sec"].split("_")[0]].place(
+            secs[st["sec"]](st["x"]), IClamp(delay=st["delay"], dur=st["dur"], amp=st["amp"])
+        )
     mech_globals: dict = {}
     for name, val in protocol.get("globals", {}).items():
         g, _, mech = name.partition("_")
         mech_globals.setdefault(mech, {})[g] = val
-    sim = Simulation(list(cells.values()), dt_ms=protocol["dt"], celsius=protocol["celsius"],
-                     mech_globals=mech_globals)
+    sim = Simulation(
+        list(cells.values()),
+        dt_ms=protocol["dt"],
+        celsius=protocol["celsius"],
+        mech_globals=mech_globals,
+    )
     traces = []
     for sec, x, var in record:
         path = var
-        m = re.match(r"(\w+?)_(" + "|".join(map(re.escape, _mech_names(protocol))) + r")$",
-                     var)
+        m = re.match(r"(\w+?)_(" + "|".join(map(re.escape, _mech_names(protocol))) + r")$", var)
         if m:
             path = f"{m.group(2)}.{m.group(1)}"
         traces.append(sim.record(path, secs[sec](x)))
@@ -106,22 +119,44 @@ def _mech_names(protocol: dict) -> list[str]:
     return sorted({m for s in protocol["sections"] for m in s["mechs"]}, key=len, reverse=True)
 
 
-def protocol(mechs: dict, celsius: float = 6.3, t_stop: float = 40.0, v_init: float = -65.0,
-             amp: float = 0.3, globals_: dict | None = None) -> dict:
+def protocol(
+    mechs: dict,
+    celsius: float = 6.3,
+    t_stop: float = 40.0,
+    v_init: float = -65.0,
+    amp: float = 0.3,
+    globals_: dict | None = None,
+) -> dict:
     """Two cells in one run: ``a`` one compartment (soma 20x20 um) and ``b`` a soma with
     two dendrites (3 sections, 9 segments); each gets IClamp steps at its soma."""
     secs = [
         {"name": "a_soma", "L": 20.0, "diam": 20.0, "nseg": 1, "Ra": 100.0, "mechs": mechs},
         {"name": "b_soma", "L": 20.0, "diam": 20.0, "nseg": 1, "Ra": 100.0, "mechs": mechs},
-        {"name": "b_d1", "L": 200.0, "diam": 2.0, "nseg": 5, "Ra": 150.0, "parent": "b_soma",
-         "mechs": mechs},
-        {"name": "b_d2", "L": 100.0, "diam": 1.0, "nseg": 3, "Ra": 150.0, "parent": "b_d1",
-         "mechs": mechs},
+        {
+            "name": "b_d1",
+            "L": 200.0,
+            "diam": 2.0,
+            "nseg": 5,
+            "Ra": 150.0,
+            "parent": "b_soma",
+            "mechs": mechs,
+        },
+        {
+            "name": "b_d2",
+            "L": 100.0,
+            "diam": 1.0,
+            "nseg": 3,
+            "Ra": 150.0,
+            "parent": "b_d1",
+            "mechs": mechs,
+        },
     ]
     clamps = []
     for sec in ("a_soma", "b_soma"):
-        clamps += [{"sec": sec, "x": 0.5, "delay": 5.0, "dur": 10.0, "amp": amp},
-                   {"sec": sec, "x": 0.5, "delay": 25.0, "dur": 10.0, "amp": -amp / 2}]
+        clamps += [
+            {"sec": sec, "x": 0.5, "delay": 5.0, "dur": 10.0, "amp": amp},
+            {"sec": sec, "x": 0.5, "delay": 25.0, "dur": 10.0, "amp": -amp / 2},
+        ]
     from electrical import ION_TABLE
 
     # NEURON's ion defaults set to the engine's (a new ion is 1 mM in NEURON; the MSN's
@@ -134,7 +169,10 @@ def protocol(mechs: dict, celsius: float = 6.3, t_stop: float = 40.0, v_init: fl
         "ion_values": ions,
         "sections": secs,
         "iclamps": clamps,
-        "celsius": celsius, "dt": 0.025, "t_stop": t_stop, "v_init": v_init,
+        "celsius": celsius,
+        "dt": 0.025,
+        "t_stop": t_stop,
+        "v_init": v_init,
         "globals": globals_ or {},
     }
 

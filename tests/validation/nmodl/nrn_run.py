@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 
 def main(spec_path: str, out_path: str) -> None:
-    spec = json.loads(open(spec_path).read())
+    spec = json.loads(Path(spec_path).read_text())
     import neuron
     from neuron import h
 
@@ -57,7 +58,7 @@ def main(spec_path: str, out_path: str) -> None:
     h.steps_per_ms = 1.0 / p["dt"]
     h.finitialize(p["v_init"])
     h.continuerun(p["t_stop"])
-    json.dump([list(v) for v in vecs], open(out_path, "w"))
+    Path(out_path).write_text(json.dumps([list(v) for v in vecs]))
 
 
 if __name__ == "__main__":

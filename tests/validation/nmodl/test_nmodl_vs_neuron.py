@@ -22,7 +22,7 @@ from electrical.nmodl import NmodlError, load_nmodl
 from electrical.nmodl._parse import parse_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import nmodl_harness as H  # noqa: E402
+import nmodl_harness as H
 
 pytest.importorskip("neuron", reason="NEURON (PyPI 'neuron') is the reference here")
 
@@ -34,15 +34,23 @@ REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" 
 #: (folder, celsius, files that must import and agree; other files must be refused)
 SETS = {
     "wheel": (H.WHEEL_MODFILES, 6.3, {"hh", "passive"}),
-    "pospischil2008": (REFERENCE / "pospischil2008", 36.0,
-                       {"HH_traub", "IL_gutnick", "IM_cortex", "IT_huguenard",
-                        "cadecay_destexhe"}),
-    "timescales_msn": (REFERENCE / "timescales_msn" / "mod", 35.0,
-                       {"cadyn", "caldyn", "can", "caq", "kas", "skkca", "caL", "caL13"}),
+    "pospischil2008": (
+        REFERENCE / "pospischil2008",
+        36.0,
+        {"HH_traub", "IL_gutnick", "IM_cortex", "IT_huguenard", "cadecay_destexhe"},
+    ),
+    "timescales_msn": (
+        REFERENCE / "timescales_msn" / "mod",
+        35.0,
+        {"cadyn", "caldyn", "can", "caq", "kas", "skkca", "caL", "caL13"},
+    ),
     "destexhe1994_synapses": (REFERENCE / "destexhe1994_synapses", 36.0, {"HH"}),
     "destexhe1998_synapses": (REFERENCE / "destexhe1998_synapses", 36.0, {"HH2"}),
-    "destexhe2001_gfluct": (REFERENCE / "destexhe2001_gfluct", 36.0,
-                            {"IKd_traub", "IM", "INa_traub_shifted"}),
+    "destexhe2001_gfluct": (
+        REFERENCE / "destexhe2001_gfluct",
+        36.0,
+        {"IKd_traub", "IM", "INa_traub_shifted"},
+    ),
     "hsu2018": (REFERENCE / "hsu2018" / "FullModel", 35.0, set()),
 }
 
@@ -79,8 +87,11 @@ def test_modfiles_equal_neuron(set_name, capsys):
         stem = f.stem
         try:
             if copies[stem] is None:
-                raise NmodlError(f, None, "no SUFFIX (a point process): not supported by "
-                                 "this version of the importer")
+                raise NmodlError(
+                    f,
+                    None,
+                    "no SUFFIX (a point process): not supported by this version of the importer",
+                )
             path, name = copies[stem]
             cls = load_nmodl(path)[name]
         except NmodlError as exc:
@@ -92,15 +103,15 @@ def test_modfiles_equal_neuron(set_name, capsys):
             continue
         tabled = "usetable" in cls.globals
         worst = 0.0
-        for ut in ((1, 0) if tabled else (1,)):
-            p = H.protocol({name: {}}, celsius=celsius,
-                           globals_={f"usetable_{name}": ut} if tabled else {})
+        for ut in (1, 0) if tabled else (1,):
+            p = H.protocol(
+                {name: {}}, celsius=celsius, globals_={f"usetable_{name}": ut} if tabled else {}
+            )
             rec = []
             current_vars = {c if ion else f"{c}_{name}" for c, ion in cls.currents.items()}
             for sec in ("a_soma", "b_soma"):
                 rec.append((sec, 0.5, "v"))
-                rec += [(sec, 0.5, f"{s}_{name}") for s in _states_of(path)
-                        if s in cls.states]
+                rec += [(sec, 0.5, f"{s}_{name}") for s in _states_of(path) if s in cls.states]
                 rec += [(sec, 0.5, c) for c in sorted(current_vars)]
             rec.append(("b_d2", 0.5, "v"))
             ref = H.run_neuron(tmp, p, rec)

@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("neuron", reason="the NMODL parser is NEURON's (PyPI 'neuron')")
 
-from electrical import Catalogue, Cell, ModelError  # noqa: E402
-from electrical.nmodl import NmodlError, describe, load_nmodl  # noqa: E402
+from electrical import Catalogue, Cell, ModelError
+from electrical.nmodl import NmodlError, describe, load_nmodl
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "nmodl"
 

@@ -718,6 +718,18 @@ def _emit_kernels(g: _Gen, variant: str, L: list[str]) -> None:
     mf = g.mf
     pers = _persisted(g)
     g.persisted = pers
+    own = [c for c in g.currents if c not in g.ion_reads]
+    for blk in [mf.blocks.get("INITIAL"), *_solve_bodies(g)]:
+        if blk is None:
+            continue
+        used = sorted(set(own) & g._rw_nodes(blk, set())[0])
+        if used:
+            raise mf.error(
+                rf"\b{used[0]}\b(?!\s*=[^=])",
+                f"the current '{used[0]}' this mechanism writes is read outside BREAKPOINT "
+                "(NEURON keeps its BREAKPOINT value there; the engine does not); compute it "
+                "where it is used, or READ it from the ion in a separate mechanism",
+            )
     st_all = [*g.states, *pers]
     reads = g.ion_reads
     params = g.params

@@ -31,8 +31,11 @@ TOL = 1e-6
 
 REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "modeldb"
 
+DATA = Path(__file__).resolve().parents[2] / "data" / "nmodl"
+
 #: (folder, celsius, files that must import and agree; other files must be refused)
 SETS = {
+    "testcases": (DATA, 16.3, {"good_leak", "good_methods", "good_concentration"}),
     "wheel": (H.WHEEL_MODFILES, 6.3, {"hh", "passive"}),
     "pospischil2008": (
         REFERENCE / "pospischil2008",
@@ -71,7 +74,7 @@ def test_modfiles_equal_neuron(set_name, capsys):
     folder, celsius, supported = SETS[set_name]
     if folder is None or not Path(folder).is_dir():
         pytest.skip(f"{folder} is absent (NEURON wheel or ../shared/reference)")
-    files = sorted(Path(folder).glob("*.mod"))
+    files = sorted(Path(folder).glob("good_*.mod" if folder == DATA else "*.mod"))
     tmp = Path(tempfile.mkdtemp(prefix=f"nmodl_{set_name}_"))
     copies = {}
     for f in files:

@@ -26,6 +26,7 @@ CASES = {
     "bad_method.mod": (3, "METHOD runge"),
     "bad_no_suffix.mod": (1, "no SUFFIX"),
     "bad_nonlinear.mod": (4, "NONLINEAR"),
+    "bad_own_current.mod": (1, "the current 'ica'"),
     "bad_pointer.mod": (1, "POINTER"),
     "bad_random_breakpoint.mod": (3, "normrand"),
     "bad_solve_missing.mod": (3, "SOLVE nothere"),

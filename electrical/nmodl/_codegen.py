@@ -12,9 +12,10 @@ Numerical schemes, as nocmodl (NEURON's translator) emits them:
 
 - ``cnexp``: each ``x' = f`` in order, replaced by
   ``x = x + (1 - exp(dt*a))*(-b/a - x)`` with a = df/dx and b = f(x=0)
-  (``x = x + dt*f`` when a = 0), updating x in place; when a depends on x (f
-  nonlinear in its own state) nocmodl solves the block as ``derivimplicit``,
-  and so does this generator;
+  (``x = x + dt*f`` when a = 0), updating x in place; when f is a polynomial
+  of higher degree in x nocmodl drops the -b/a term (``x += (1 - exp(dt*a))*(-x)``,
+  not the exact solution), and when x sits in a division, a function call or a
+  root it solves the block as ``derivimplicit``; this generator does the same;
 - ``derivimplicit``: backward Euler, x = x_old + dt*f(x), solved by Newton
   iterations to round-off (nocmodl stops at a relative change of 1e-8);
 - ``euler``: all derivatives from the block, then x += dt*f;
@@ -138,6 +139,13 @@ class _Gen:
                 if sb is not None:
                     names = [x.text for x in sb.nodes("Name")]
                     self.solves.append((names[0], names[1] if len(names) > 1 else None))
+        nderiv = [b for b, _m in self.solves if b in mf.derivatives]
+        if len(nderiv) > 1:
+            raise mf.error(
+                rf"\bSOLVE\s+{nderiv[1]}\b",
+                f"SOLVE {nderiv[1]}: more than one SOLVE of a DERIVATIVE block, which NEURON's "
+                "nocmodl rejects; merge the DERIVATIVE blocks into one",
+            )
         for k in ("usetable",):
             if k in mf.params:
                 raise mf.error(r"\busetable\b", "'usetable' is NEURON's own global; rename it")
@@ -904,28 +912,38 @@ def _deq_states(sb: Node) -> list[str]:
 
 
 def _cnexp_linear(g: _Gen, sb: Node, loc, variant) -> bool:
-    """Whether every x' = f of the block is linear in x (else nocmodl uses derivimplicit)."""
-    ok = True
+    """Whether nocmodl's cnexp formula applies to every x' = f of the block.
+
+    nocmodl (measured, neuron 9.0.2) keeps the exponential update when f is a
+    polynomial in x (coefficients free of x); when x also sits in a division,
+    a function call or a root it solves the block as ``derivimplicit``.
+    """
     for node in sb.walk():
         if node.t == "DiffEqExpression":
             e = node.c[0]
             x = _prime_name(e)
             sy = _Sym()
-            f = sy.to_sympy(g.expr(e.c[2], set(loc) | set(), variant))
-            xs = sympy.Symbol(f"n_{x}")
-            a = sympy.diff(f, xs)
-            if xs in a.free_symbols or any(xs in fn.free_symbols for fn in a.atoms(sympy.Function)):
-                ok = False
-    return ok
+            f = sy.to_sympy(g.expr(e.c[2], set(loc), variant))
+            if not f.is_polynomial(sympy.Symbol(f"n_{x}")):
+                return False
+    return True
 
 
 def _cnexp_update(x: str, rhs: str, ind: str) -> list[str]:
+    """nocmodl's cnexp statement for x' = rhs: x += (1 - exp(dt*a))*(-b/a - x).
+
+    a = d rhs/dx; b = rhs at x = 0.  When a still depends on x (rhs a polynomial
+    of degree > 1 in x), nocmodl drops the -b/a term (measured): x += (1 -
+    exp(dt*a))*(-x), which this reproduces.
+    """
     sy = _Sym()
     f = sy.to_sympy(rhs)
     xs = sympy.Symbol(f"n_{x}")
     a = sympy.diff(f, xs)
     if a == 0:
         return [f"{ind}n_{x} = n_{x} + dt * ({sy.to_py(f)})"]
+    if xs in a.free_symbols:
+        return [f"{ind}n_{x} = n_{x} + (1.0 - math.exp(dt * ({sy.to_py(a)}))) * (-n_{x})"]
     b = f.subs(xs, 0)
     line = (
         f"{ind}n_{x} = n_{x} + (1.0 - math.exp(dt * ({sy.to_py(a)}))) * "

@@ -326,6 +326,12 @@ def _describe(path: Path, text: str, root: Node) -> ModFile:
             or t == "StepBlock"
         ):
             pass
+        elif t == "LocalListStatement":
+            raise mf.error(
+                r"^\s*LOCAL\b",
+                "a LOCAL statement outside the blocks (a variable "
+                "shared by all instances) is not supported; declare it in ASSIGNED",
+            )
         else:
             raise mf.error(None, f"block {t} is not supported by the importer")
     if not mf.name:

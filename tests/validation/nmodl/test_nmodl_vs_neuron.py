@@ -68,7 +68,11 @@ SETS = {
         36.0,
         {"IKd_traub", "IM", "INa_traub_shifted"},
     ),
-    "hsu2018": (REFERENCE / "hsu2018" / "FullModel", 35.0, set()),
+    "hsu2018": (
+        REFERENCE / "hsu2018" / "FullModel",
+        35.0,
+        {"h", "kad", "kap", "kdr", "km2", "nas", "nax"},
+    ),
 }
 
 

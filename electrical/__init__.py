@@ -36,6 +36,7 @@ from .mechanisms import (
 )
 from .morphology import Cell, Location, PointInstance, Section
 from .morphology_io import MorphologyError, load_morphology
+from .nmodl import load_nmodl
 from .simulation import METHODS, Connection, Integral, Probe, Simulation, Trace
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "register",
     "define_ion",
     "ION_TABLE",
+    "load_nmodl",
     "HH",
     "Pas",
     "IClamp",

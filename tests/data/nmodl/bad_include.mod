@@ -1,0 +1,2 @@
+INCLUDE "other.inc"
+NEURON { SUFFIX binc }

@@ -1,0 +1,2 @@
+NEURON { RANGE g }
+PARAMETER { g = 1 }

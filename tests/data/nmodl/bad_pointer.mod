@@ -1,0 +1,3 @@
+NEURON { SUFFIX bptr NONSPECIFIC_CURRENT i POINTER p }
+ASSIGNED { v i p }
+BREAKPOINT { i = 0.001*(v - p) }

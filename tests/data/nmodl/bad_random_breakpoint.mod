@@ -1,0 +1,3 @@
+NEURON { SUFFIX brand NONSPECIFIC_CURRENT i }
+ASSIGNED { v i }
+BREAKPOINT { i = 0.001*normrand(0, 1) }

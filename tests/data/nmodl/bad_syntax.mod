@@ -1,0 +1,3 @@
+NEURON { SUFFIX bsyn NONSPECIFIC_CURRENT i }
+ASSIGNED { v i }
+BREAKPOINT { i = 0.001 * (v - }

@@ -1,0 +1,7 @@
+NEURON { SUFFIX btab2 NONSPECIFIC_CURRENT i }
+ASSIGNED { v i }
+BREAKPOINT { i = 0.001*f(v, 2) }
+FUNCTION f(x, y) {
+  TABLE FROM -100 TO 100 WITH 200
+  f = x*y
+}

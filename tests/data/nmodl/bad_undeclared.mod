@@ -1,0 +1,3 @@
+NEURON { SUFFIX bundecl NONSPECIFIC_CURRENT i }
+ASSIGNED { v i }
+BREAKPOINT { i = gbar*(v + 70) }

@@ -1,0 +1,4 @@
+NEURON { SUFFIX bustab NONSPECIFIC_CURRENT i }
+PARAMETER { usetable = 1 }
+ASSIGNED { v i }
+BREAKPOINT { i = 0.001*v }

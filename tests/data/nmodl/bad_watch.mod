@@ -1,0 +1,5 @@
+NEURON { POINT_PROCESS bwatch }
+ASSIGNED { v }
+NET_RECEIVE (w) {
+  WATCH (v > 0) 1
+}

@@ -436,6 +436,10 @@ def test_bk_unrolled_elimination_is_bit_identical():
         c, o, i = rng.dirichlet([1.0, 1.0, 1.0])
         cases.append((c, o, i, rng.uniform(-150.0, 100.0), 10 ** rng.uniform(-7, -1),
                       10 ** rng.uniform(-3, 1)))
+    for _ in range(500):  # cai < 0 (unphysical): k3 < 0, so rows 1 and 2 pivot in column 0
+        c, o, i = rng.dirichlet([1.0, 1.0, 1.0])
+        cases.append((c, o, i, rng.uniform(-150.0, 100.0), -(10 ** rng.uniform(-3, 0)),
+                      10 ** rng.uniform(-3, 1)))
     for args in cases:
         assert kca.bk_backward_euler_unrolled(*args) == kca.bk_backward_euler(*args), args
     assert kca.BKKCa.advance.py_func(0.0, 40.0, 0.2, 0.3, 0.5, 1e-3, -90.0, 1e-3, None, CELSIUS,

@@ -5,7 +5,11 @@
   clamped to the end values outside its range, in the interval a bisection would
   find (NEURON ``FUNCTION_TABLE`` semantics, MODEL.md section 3.0);
 - :func:`rate_table_aux`: NEURON ``TABLE ... FROM a TO b WITH 201`` -> 202 points,
-  accumulated grid, stored in a mechanism's ``aux`` behind a 3-value header.
+  accumulated grid, stored in a mechanism's ``aux`` behind a 3-value header;
+- :func:`channel_aux` / :func:`aux_offsets`: the same rate rows, behind the packed
+  uniform-grid tau tables (:func:`~electrical.mechanisms.tables.pack_function_table`)
+  that the branch-free tabulated kernels read (:mod:`electrical.mechanisms.tables`):
+  ``aux = [usetable, vmin, mfac, tau table 1, tau table 2, ..., rate rows]``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from numba import njit
 
 from ..base import Param
 from ..numerics import build_table, table_lookup
+from ..tables import pack_function_table
 
 #: ``WITH 201`` in the NMODL TABLE statements: 201 intervals, 202 points.
 NTAB = 201
@@ -75,3 +80,23 @@ def grid(vs_start_mV: float, step_mV: float, values) -> tuple[np.ndarray, np.nda
 USETABLE_GLOBALS = {
     "usetable": Param(1.0, "1", (0.0, 1.0), "1: NEURON rate tables (202 points); 0: exact")
 }
+
+
+def aux_offsets(tau_tables) -> tuple[list[int], int]:
+    """(offset of each packed tau table, offset of the rate rows) in :func:`channel_aux`."""
+    offs, off = [], AUX_HEAD
+    for vs, ys in tau_tables:
+        offs.append(off)
+        off += len(pack_function_table(vs, ys))
+    return offs, off
+
+
+def channel_aux(func, vmin: float, vmax: float, globals_, tau_tables=()) -> np.ndarray:
+    """aux = [usetable, vmin, mfac, packed tau tables..., rows of func(v) (202 points each)].
+
+    The rows come last, as in :func:`rate_table_aux`; with no tau tables the two agree.
+    """
+    table = build_table(func, vmin, vmax, NTAB)
+    head = [float(globals_.get("usetable", 1.0)), vmin, NTAB / (vmax - vmin)]
+    packed = [pack_function_table(vs, ys) for vs, ys in tau_tables]
+    return np.concatenate([np.array(head), *packed, table.ravel()])

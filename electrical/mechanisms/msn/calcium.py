@@ -29,6 +29,12 @@ beta = 0.3842 exp(v/23.82) (alpha's removable singularity handled by ``vtrap``).
 Tabulated over -100..100 mV (202 points, clamped) when ``usetable = 1``: caL,
 can m_inf, h_inf, tau_m (before qfact); caL13 m_inf, tau_m, h_inf; caq m_inf;
 car, cat m_inf, h_inf.
+
+With ``usetable = 1`` the step uses branch-free advance kernels (``kernels()``):
+rate rows and tau tables read by index arithmetic (:mod:`electrical.mechanisms.tables`,
+the same values as the bisection lookup), exp as
+:func:`~electrical.mechanisms.numerics.vexp` (within 1 ulp of libm's), so that
+their loops vectorise.
 """
 
 from __future__ import annotations
@@ -40,9 +46,18 @@ from typing import ClassVar
 from numba import njit
 
 from ..base import DensityMechanism, Param, register
-from ..numerics import exp_euler_gate, vtrap
+from ..numerics import exp_euler_gate, exp_euler_gate_vec, vtrap
+from ..tables import function_table_uniform, rate_index, rate_row
 from . import ions  # noqa: F401  (defines the 'cal' ion before the classes register)
-from ._common import USETABLE_GLOBALS, boltzmann, function_table, grid, rate_table_aux, tab
+from ._common import (
+    NTAB,
+    USETABLE_GLOBALS,
+    aux_offsets,
+    boltzmann,
+    channel_aux,
+    function_table,
+    grid,
+)
 from .ghk import ghk
 
 __all__ = ["TAU_TABLES", "CaL", "CaL13", "CaN", "CaQ", "CaR", "CaT"]
@@ -66,6 +81,12 @@ TAU_TABLES = {
 _CAR_TH_V, _CAR_TH = TAU_TABLES["car_h"]
 _CAT_TM_V, _CAT_TM = TAU_TABLES["cat_m"]
 _CAT_TH_V, _CAT_TH = TAU_TABLES["cat_h"]
+_R = NTAB + 1  # values per rate row
+(), _ROWS = aux_offsets(())  # caL, caL13, can, caq: rate rows only
+_CAR_TAUS = (TAU_TABLES["car_h"],)
+(_CAR_TH_OFF,), _CAR_ROWS = aux_offsets(_CAR_TAUS)
+_CAT_TAUS = (TAU_TABLES["cat_m"], TAU_TABLES["cat_h"])
+(_CAT_TM_OFF, _CAT_TH_OFF), _CAT_ROWS = aux_offsets(_CAT_TAUS)
 
 _M = Param(0.0, "1", (0.0, 1.0), "activation")
 _H = Param(0.0, "1", (0.0, 1.0), "inactivation")
@@ -93,13 +114,22 @@ def caL_tabulated(v):
     return boltzmann(v, -8.9, -6.7), boltzmann(v, -13.4, 11.9), kasai_tau_l(v)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def caL_rates_tabulated(v, aux):
+    """caL_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _ROWS, i, i1, th)
+    hinf = rate_row(aux, _ROWS + _R, i, i1, th)
+    mtau = rate_row(aux, _ROWS + 2 * _R, i, i1, th)
+    return minf, mtau / QFACT_CA, hinf, CAL_TAUH_MS / QFACT_CA
+
+
 @njit(cache=True)
 def caL_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of caL at v [mV]."""
     if aux[0] != 0.0:
-        minf, hinf, mtau = tab(aux, 0, v), tab(aux, 1, v), tab(aux, 2, v)
-    else:
-        minf, hinf, mtau = caL_tabulated(v)
+        return caL_rates_tabulated(v, aux)
+    minf, hinf, mtau = caL_tabulated(v)
     return minf, mtau / QFACT_CA, hinf, CAL_TAUH_MS / QFACT_CA
 
 
@@ -120,6 +150,13 @@ def _caL_advance(t, v, m, h, cali, calo, pbar, a, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _caL_advance_tabulated(t, v, m, h, cali, calo, pbar, a, aux, celsius, dt):
+    """``_caL_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = caL_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class CaL(DensityMechanism):
     """L-type Ca current, Cav1.2 (HVA), into the ``cal`` pool (Wolf et al. 2005)."""
@@ -138,8 +175,12 @@ class CaL(DensityMechanism):
     advance = staticmethod(_caL_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _caL_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(caL_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(caL_tabulated.py_func, _VMIN, _VMAX, globals_)
 
 
 # ----------------------------------------------------------------------------- caL13
@@ -151,13 +192,22 @@ def caL13_tabulated(v):
     return boltzmann(v, -33.0, -6.7), kasai_tau_l(v), boltzmann(v, -13.4, 11.9)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def caL13_rates_tabulated(v, aux):
+    """caL13_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _ROWS, i, i1, th)
+    mtau = rate_row(aux, _ROWS + _R, i, i1, th)
+    hinf = rate_row(aux, _ROWS + 2 * _R, i, i1, th)
+    return minf, mtau / QFACT_CA, hinf, CAL_TAUH_MS / QFACT_CA
+
+
 @njit(cache=True)
 def caL13_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of caL13 at v [mV]."""
     if aux[0] != 0.0:
-        minf, mtau, hinf = tab(aux, 0, v), tab(aux, 1, v), tab(aux, 2, v)
-    else:
-        minf, mtau, hinf = caL13_tabulated(v)
+        return caL13_rates_tabulated(v, aux)
+    minf, mtau, hinf = caL13_tabulated(v)
     return minf, mtau / QFACT_CA, hinf, CAL_TAUH_MS / QFACT_CA
 
 
@@ -178,6 +228,13 @@ def _caL13_advance(t, v, m, h, cali, calo, pbar, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _caL13_advance_tabulated(t, v, m, h, cali, calo, pbar, aux, celsius, dt):
+    """``_caL13_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = caL13_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class CaL13(DensityMechanism):
     """L-type Ca current, Cav1.3 (LVA), into the ``cal`` pool (Wolf et al. 2005)."""
@@ -193,8 +250,12 @@ class CaL13(DensityMechanism):
     advance = staticmethod(_caL13_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _caL13_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(caL13_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(caL13_tabulated.py_func, _VMIN, _VMAX, globals_)
 
 
 # ----------------------------------------------------------------------------- can
@@ -206,13 +267,22 @@ def can_tabulated(v):
     return boltzmann(v, -8.7, -7.4), boltzmann(v, -74.8, 6.5), kasai_tau_n(v)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def can_rates_tabulated(v, aux):
+    """can_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _ROWS, i, i1, th)
+    hinf = rate_row(aux, _ROWS + _R, i, i1, th)
+    mtau = rate_row(aux, _ROWS + 2 * _R, i, i1, th)
+    return minf, mtau / QFACT_CA, hinf, CAN_TAUH_MS / QFACT_CA
+
+
 @njit(cache=True)
 def can_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of can at v [mV]."""
     if aux[0] != 0.0:
-        minf, hinf, mtau = tab(aux, 0, v), tab(aux, 1, v), tab(aux, 2, v)
-    else:
-        minf, hinf, mtau = can_tabulated(v)
+        return can_rates_tabulated(v, aux)
+    minf, hinf, mtau = can_tabulated(v)
     return minf, mtau / QFACT_CA, hinf, CAN_TAUH_MS / QFACT_CA
 
 
@@ -233,6 +303,13 @@ def _can_advance(t, v, m, h, cai, cao, pbar, a, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _can_advance_tabulated(t, v, m, h, cai, cao, pbar, a, aux, celsius, dt):
+    """``_can_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = can_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class CaN(DensityMechanism):
     """N-type Ca current into the ``ca`` pool (Wolf et al. 2005)."""
@@ -251,8 +328,12 @@ class CaN(DensityMechanism):
     advance = staticmethod(_can_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _can_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(can_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(can_tabulated.py_func, _VMIN, _VMAX, globals_)
 
 
 # ----------------------------------------------------------------------------- caq
@@ -264,10 +345,19 @@ def caq_tabulated(v):
     return (boltzmann(v, -9.0, -6.6),)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def caq_rates_tabulated(v, aux):
+    """caq_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    return rate_row(aux, _ROWS, i, i1, th), CAQ_TAUM_MS / QFACT_CA
+
+
 @njit(cache=True)
 def caq_rates(v, aux):
     """(m_inf, tau_m [ms]) of caq at v [mV]."""
-    minf = tab(aux, 0, v) if aux[0] != 0.0 else caq_tabulated(v)[0]
+    if aux[0] != 0.0:
+        return caq_rates_tabulated(v, aux)
+    minf = caq_tabulated(v)[0]
     return minf, CAQ_TAUM_MS / QFACT_CA
 
 
@@ -288,6 +378,13 @@ def _caq_advance(t, v, m, cai, cao, pbar, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt),)
 
 
+@njit(cache=True, error_model="numpy")
+def _caq_advance_tabulated(t, v, m, cai, cao, pbar, aux, celsius, dt):
+    """``_caq_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau = caq_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt),)
+
+
 @register
 class CaQ(DensityMechanism):
     """Q-type Ca current into the ``ca`` pool (Wolf et al. 2005)."""
@@ -303,8 +400,12 @@ class CaQ(DensityMechanism):
     advance = staticmethod(_caq_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _caq_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(caq_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(caq_tabulated.py_func, _VMIN, _VMAX, globals_)
 
 
 # ----------------------------------------------------------------------------- car
@@ -316,13 +417,22 @@ def car_tabulated(v):
     return boltzmann(v, -10.3, -6.6), boltzmann(v, -33.3, 17.0)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def car_rates_tabulated(v, aux):
+    """car_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _CAR_ROWS, i, i1, th)
+    hinf = rate_row(aux, _CAR_ROWS + _R, i, i1, th)
+    htau = function_table_uniform(aux, _CAR_TH_OFF, v) / QFACT_CA
+    return minf, CAR_TAUM_MS / QFACT_CA, hinf, htau
+
+
 @njit(cache=True)
 def car_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of car at v [mV]."""
     if aux[0] != 0.0:
-        minf, hinf = tab(aux, 0, v), tab(aux, 1, v)
-    else:
-        minf, hinf = car_tabulated(v)
+        return car_rates_tabulated(v, aux)
+    minf, hinf = car_tabulated(v)
     htau = function_table(_CAR_TH_V, _CAR_TH, v) / QFACT_CA
     return minf, CAR_TAUM_MS / QFACT_CA, hinf, htau
 
@@ -344,6 +454,13 @@ def _car_advance(t, v, m, h, cai, cao, pbar, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _car_advance_tabulated(t, v, m, h, cai, cao, pbar, aux, celsius, dt):
+    """``_car_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = car_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class CaR(DensityMechanism):
     """R-type Ca current into the ``ca`` pool (Wolf et al. 2005)."""
@@ -359,8 +476,12 @@ class CaR(DensityMechanism):
     advance = staticmethod(_car_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _car_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(car_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(car_tabulated.py_func, _VMIN, _VMAX, globals_, _CAR_TAUS)
 
 
 # ----------------------------------------------------------------------------- cat
@@ -372,13 +493,23 @@ def cat_tabulated(v):
     return boltzmann(v, -51.73, -6.53), boltzmann(v, -80.0, 6.7)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def cat_rates_tabulated(v, aux):
+    """cat_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _CAT_ROWS, i, i1, th)
+    hinf = rate_row(aux, _CAT_ROWS + _R, i, i1, th)
+    mtau = function_table_uniform(aux, _CAT_TM_OFF, v) / QFACT_CA
+    htau = function_table_uniform(aux, _CAT_TH_OFF, v) / QFACT_CA
+    return minf, mtau, hinf, htau
+
+
 @njit(cache=True)
 def cat_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of cat at v [mV]."""
     if aux[0] != 0.0:
-        minf, hinf = tab(aux, 0, v), tab(aux, 1, v)
-    else:
-        minf, hinf = cat_tabulated(v)
+        return cat_rates_tabulated(v, aux)
+    minf, hinf = cat_tabulated(v)
     mtau = function_table(_CAT_TM_V, _CAT_TM, v) / QFACT_CA
     htau = function_table(_CAT_TH_V, _CAT_TH, v) / QFACT_CA
     return minf, mtau, hinf, htau
@@ -401,6 +532,13 @@ def _cat_advance(t, v, m, h, cali, calo, pbar, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _cat_advance_tabulated(t, v, m, h, cali, calo, pbar, aux, celsius, dt):
+    """``_cat_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = cat_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class CaT(DensityMechanism):
     """T-type Ca current (Cav3) into the ``cal`` pool (Wolf et al. 2005)."""
@@ -416,5 +554,9 @@ class CaT(DensityMechanism):
     advance = staticmethod(_cat_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _cat_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(cat_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(cat_tabulated.py_func, _VMIN, _VMAX, globals_, _CAT_TAUS)

@@ -48,7 +48,7 @@ def efun(z):
     return z / (math.exp(z) - 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ghk(v, ci, co, celsius):
     """GHK driving term of a divalent ion [mC/cm3; times P in cm/s gives mA/cm2].
 

@@ -53,7 +53,7 @@ def _alpha(t0, t1, v, vh, k):
     return 1.0 / (t0 + 1.0 / (1.0 / (t1 - t0) + safe_exp((v - vh) / k)))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def bk_rates(v, cai):
     """(k1, k2, k3, k4) [1/ms] of the BK scheme at v [mV] and cai [mM]."""
     k1 = _alp(0.1, v, -10.0, 1.0)
@@ -107,6 +107,59 @@ def bk_backward_euler(c, o, i, v, cai, dt):
     return x0, x1, x2
 
 
+@njit(cache=True, inline="always")
+def _swap_if(flag, x, y):
+    """(y, x) if flag else (x, y), as selects (no branch)."""
+    return (y if flag else x), (x if flag else y)
+
+
+@njit(cache=True, inline="always")
+def bk_backward_euler_unrolled(c, o, i, v, cai, dt):
+    """:func:`bk_backward_euler` with the 3x3 elimination written out, bit for bit.
+
+    The same operations in the same order, partial pivoting included (the pivot
+    rows chosen by the same comparisons, exchanged by selects), but with no
+    arrays and no loops, so that its advance loop has no allocation.
+    """
+    k1, k2, k3, k4 = bk_rates(v, cai)
+    a00, a01, a02, b0 = 1.0 + dt * k3, -dt * k4, -dt * k2, c
+    a10, a11, a12, b1 = -dt * k3, 1.0 + dt * (k1 + k4), 0.0, o
+    a20, a21, a22, b2 = 1.0, 1.0, 1.0, 1.0
+    # column 0: pivot = first row of largest |a[r, 0]| (strict >, rows in order)
+    p1 = abs(a10) > abs(a00)
+    p2 = abs(a20) > abs(a10 if p1 else a00)
+    # exchange rows 0 and piv (piv = 2 if p2 else 1 if p1 else 0)
+    s01 = p1 and not p2
+    a00, a10 = _swap_if(s01, a00, a10)
+    a01, a11 = _swap_if(s01, a01, a11)
+    a02, a12 = _swap_if(s01, a02, a12)
+    b0, b1 = _swap_if(s01, b0, b1)
+    a00, a20 = _swap_if(p2, a00, a20)
+    a01, a21 = _swap_if(p2, a01, a21)
+    a02, a22 = _swap_if(p2, a02, a22)
+    b0, b2 = _swap_if(p2, b0, b2)
+    f = a10 / a00
+    a11 -= f * a01
+    a12 -= f * a02
+    b1 -= f * b0
+    f = a20 / a00
+    a21 -= f * a01
+    a22 -= f * a02
+    b2 -= f * b0
+    # column 1
+    s12 = abs(a21) > abs(a11)
+    a11, a21 = _swap_if(s12, a11, a21)
+    a12, a22 = _swap_if(s12, a12, a22)
+    b1, b2 = _swap_if(s12, b1, b2)
+    f = a21 / a11
+    a22 -= f * a12
+    b2 -= f * b1
+    x2 = b2 / a22
+    x1 = (b1 - a12 * x2) / a11
+    x0 = (b0 - a01 * x1 - a02 * x2) / a00
+    return x0, x1, x2
+
+
 @njit(cache=True)
 def _bk_init(t, v, cai, ek, gkbar, aux, celsius):
     return bk_steady_state(v, cai)
@@ -119,7 +172,7 @@ def _bk_current(t, v, c, o, i, cai, ek, gkbar, aux, celsius):
 
 @njit(cache=True)
 def _bk_advance(t, v, c, o, i, cai, ek, gkbar, aux, celsius, dt):
-    return bk_backward_euler(c, o, i, v, cai, dt)
+    return bk_backward_euler_unrolled(c, o, i, v, cai, dt)
 
 
 @register
@@ -143,7 +196,7 @@ class BKKCa(DensityMechanism):
 # ----------------------------------------------------------------------------- skkca
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sk_rates(v, cai, celsius_sk, d1, d2, k1, k2, abar, bbar, stau):
     """(o_inf, tau [ms]) of skkca at v [mV] and cai [mM]."""
     # exp(-2 d F v/(R T)) with v in volts: v[mV] * 1e-3

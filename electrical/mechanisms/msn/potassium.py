@@ -18,6 +18,12 @@ and tables: MODEL.md sections 3.0-3.2.  x_inf = 1/(1 + exp((v - Vh)/k)).
 Tabulated over -200..200 mV (202 points, clamped) when ``usetable = 1``: kaf,
 krp m_inf, h_inf; kas m_inf, h_inf and tau_m, tau_h before division by qfact;
 kir m_inf.  The published tau tables (FUNCTION_TABLEs) are always interpolated.
+
+With ``usetable = 1`` the step uses branch-free advance kernels (``kernels()``):
+rate rows and tau tables read by index arithmetic (:mod:`electrical.mechanisms.tables`,
+the same values as the bisection lookup), exp as
+:func:`~electrical.mechanisms.numerics.vexp` (within 1 ulp of libm's), so that
+their loops vectorise.
 """
 
 from __future__ import annotations
@@ -29,8 +35,17 @@ from typing import ClassVar
 from numba import njit
 
 from ..base import DensityMechanism, Param, register
-from ..numerics import exp_euler_gate
-from ._common import USETABLE_GLOBALS, boltzmann, function_table, grid, rate_table_aux, tab
+from ..numerics import exp_euler_gate, exp_euler_gate_vec
+from ..tables import function_table_uniform, rate_index, rate_row
+from ._common import (
+    NTAB,
+    USETABLE_GLOBALS,
+    aux_offsets,
+    boltzmann,
+    channel_aux,
+    function_table,
+    grid,
+)
 
 __all__ = ["TAU_TABLES", "Kaf", "Kas", "Kir", "Krp"]
 
@@ -59,6 +74,15 @@ _KAF_TM_V, _KAF_TM = TAU_TABLES["kaf_m"]
 _KIR_TM_V, _KIR_TM = TAU_TABLES["kir_m"]
 _KRP_TM_V, _KRP_TM = TAU_TABLES["krp_m"]
 _KRP_TH_V, _KRP_TH = TAU_TABLES["krp_h"]
+_R = NTAB + 1  # values per rate row
+
+_KAF_TAUS = (TAU_TABLES["kaf_m"],)
+(_KAF_TM_OFF,), _KAF_ROWS = aux_offsets(_KAF_TAUS)
+(), _KAS_ROWS = aux_offsets(())
+_KIR_TAUS = (TAU_TABLES["kir_m"],)
+(_KIR_TM_OFF,), _KIR_ROWS = aux_offsets(_KIR_TAUS)
+_KRP_TAUS = (TAU_TABLES["krp_m"], TAU_TABLES["krp_h"])
+(_KRP_TM_OFF, _KRP_TH_OFF), _KRP_ROWS = aux_offsets(_KRP_TAUS)
 
 _GATES = {
     "m": Param(0.0, "1", (0.0, 1.0), "activation"),
@@ -76,13 +100,22 @@ def kaf_tabulated(v):
     return boltzmann(v, -10.0, -17.7), boltzmann(v, -75.6, 10.0)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def kaf_rates_tabulated(v, aux):
+    """kaf_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _KAF_ROWS, i, i1, th)
+    hinf = rate_row(aux, _KAF_ROWS + _R, i, i1, th)
+    mtau = function_table_uniform(aux, _KAF_TM_OFF, v) / QFACT_KAF
+    return minf, mtau, hinf, KAF_TAUH_MS / QFACT_KAF
+
+
 @njit(cache=True)
 def kaf_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of kaf at v [mV]."""
     if aux[0] != 0.0:
-        minf, hinf = tab(aux, 0, v), tab(aux, 1, v)
-    else:
-        minf, hinf = kaf_tabulated(v)
+        return kaf_rates_tabulated(v, aux)
+    minf, hinf = kaf_tabulated(v)
     mtau = function_table(_KAF_TM_V, _KAF_TM, v) / QFACT_KAF
     return minf, mtau, hinf, KAF_TAUH_MS / QFACT_KAF
 
@@ -104,6 +137,13 @@ def _kaf_advance(t, v, m, h, ek, gkbar, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _kaf_advance_tabulated(t, v, m, h, ek, gkbar, aux, celsius, dt):
+    """``_kaf_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = kaf_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class Kaf(DensityMechanism):
     """Fast A-type K current (Kv4.2) of the MSN (Wolf et al. 2005)."""
@@ -119,8 +159,12 @@ class Kaf(DensityMechanism):
     advance = staticmethod(_kaf_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _kaf_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(kaf_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(kaf_tabulated.py_func, _VMIN, _VMAX, globals_, _KAF_TAUS)
 
 
 # ----------------------------------------------------------------------------- kas
@@ -134,13 +178,23 @@ def kas_tabulated(v):
     return boltzmann(v, -27.0, -16.0), boltzmann(v, -33.5, 21.5), mtau, htau
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def kas_rates_tabulated(v, aux):
+    """kas_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _KAS_ROWS, i, i1, th)
+    hinf = rate_row(aux, _KAS_ROWS + _R, i, i1, th)
+    mtau = rate_row(aux, _KAS_ROWS + 2 * _R, i, i1, th)
+    htau = rate_row(aux, _KAS_ROWS + 3 * _R, i, i1, th)
+    return minf, mtau / QFACT_KAS, hinf, htau / QFACT_KAS
+
+
 @njit(cache=True)
 def kas_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of kas at v [mV] (taus divided by qfact)."""
     if aux[0] != 0.0:
-        minf, hinf, mtau, htau = tab(aux, 0, v), tab(aux, 1, v), tab(aux, 2, v), tab(aux, 3, v)
-    else:
-        minf, hinf, mtau, htau = kas_tabulated(v)
+        return kas_rates_tabulated(v, aux)
+    minf, hinf, mtau, htau = kas_tabulated(v)
     return minf, mtau / QFACT_KAS, hinf, htau / QFACT_KAS
 
 
@@ -161,6 +215,13 @@ def _kas_advance(t, v, m, h, ek, gkbar, a, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _kas_advance_tabulated(t, v, m, h, ek, gkbar, a, aux, celsius, dt):
+    """``_kas_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = kas_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class Kas(DensityMechanism):
     """Slow A-type K current (Kv1.2) of the MSN (Wolf et al. 2005)."""
@@ -179,8 +240,12 @@ class Kas(DensityMechanism):
     advance = staticmethod(_kas_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _kas_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(kas_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(kas_tabulated.py_func, _VMIN, _VMAX, globals_)
 
 
 # ----------------------------------------------------------------------------- kir
@@ -192,11 +257,20 @@ def kir_tabulated(v):
     return (boltzmann(v, -82.0, 13.0),)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def kir_rates_tabulated(v, aux):
+    """kir_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _KIR_ROWS, i, i1, th)
+    return minf, function_table_uniform(aux, _KIR_TM_OFF, v) / QFACT_KIR
+
+
 @njit(cache=True)
 def kir_rates(v, aux):
     """(m_inf, tau_m [ms]) of kir at v [mV]."""
-    minf = tab(aux, 0, v) if aux[0] != 0.0 else kir_tabulated(v)[0]
-    return minf, function_table(_KIR_TM_V, _KIR_TM, v) / QFACT_KIR
+    if aux[0] != 0.0:
+        return kir_rates_tabulated(v, aux)
+    return kir_tabulated(v)[0], function_table(_KIR_TM_V, _KIR_TM, v) / QFACT_KIR
 
 
 @njit(cache=True)
@@ -216,6 +290,13 @@ def _kir_advance(t, v, m, ek, gkbar, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt),)
 
 
+@njit(cache=True, error_model="numpy")
+def _kir_advance_tabulated(t, v, m, ek, gkbar, aux, celsius, dt):
+    """``_kir_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau = kir_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt),)
+
+
 @register
 class Kir(DensityMechanism):
     """Inward-rectifier K current of the MSN (Wolf et al. 2005)."""
@@ -231,8 +312,12 @@ class Kir(DensityMechanism):
     advance = staticmethod(_kir_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _kir_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(kir_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(kir_tabulated.py_func, _VMIN, _VMAX, globals_, _KIR_TAUS)
 
 
 # ----------------------------------------------------------------------------- krp
@@ -244,13 +329,23 @@ def krp_tabulated(v):
     return boltzmann(v, -13.5, -11.8), boltzmann(v, -54.7, 18.6)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def krp_rates_tabulated(v, aux):
+    """krp_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _KRP_ROWS, i, i1, th)
+    hinf = rate_row(aux, _KRP_ROWS + _R, i, i1, th)
+    mtau = function_table_uniform(aux, _KRP_TM_OFF, v) / QFACT_KRP
+    htau = function_table_uniform(aux, _KRP_TH_OFF, v) / QFACT_KRP
+    return minf, mtau, hinf, htau
+
+
 @njit(cache=True)
 def krp_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of krp at v [mV]."""
     if aux[0] != 0.0:
-        minf, hinf = tab(aux, 0, v), tab(aux, 1, v)
-    else:
-        minf, hinf = krp_tabulated(v)
+        return krp_rates_tabulated(v, aux)
+    minf, hinf = krp_tabulated(v)
     mtau = function_table(_KRP_TM_V, _KRP_TM, v) / QFACT_KRP
     htau = function_table(_KRP_TH_V, _KRP_TH, v) / QFACT_KRP
     return minf, mtau, hinf, htau
@@ -273,6 +368,13 @@ def _krp_advance(t, v, m, h, ek, gkbar, a, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _krp_advance_tabulated(t, v, m, h, ek, gkbar, a, aux, celsius, dt):
+    """``_krp_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = krp_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class Krp(DensityMechanism):
     """Persistent (slowly inactivating) K current of the MSN soma (Wolf et al. 2005)."""
@@ -291,5 +393,9 @@ class Krp(DensityMechanism):
     advance = staticmethod(_krp_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _krp_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(krp_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(krp_tabulated.py_func, _VMIN, _VMAX, globals_, _KRP_TAUS)

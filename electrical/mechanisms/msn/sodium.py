@@ -15,6 +15,12 @@ tau_m = 0.025 + 0.14 exp((v+40)/10) for v < -40 mV, else
 x_inf = 1/(1 + exp((v - Vh)/k)).  Tabulated over -200..200 mV (202 points,
 clamped) when ``usetable = 1``: naf m_inf, h_inf; nap m_inf, h_inf, tau_m.
 Gates advance with NEURON's ``cnexp`` at v(t + dt).
+
+With ``usetable = 1`` the step uses a branch-free advance kernel
+(:meth:`Naf.kernels`): the rate rows and the published tau tables are read
+by index arithmetic (:mod:`electrical.mechanisms.tables`, the same values as
+the bisection lookup) and exp is :func:`~electrical.mechanisms.numerics.vexp`
+(within 1 ulp of libm's), so that its loop vectorises.
 """
 
 from __future__ import annotations
@@ -26,8 +32,17 @@ from typing import ClassVar
 from numba import njit
 
 from ..base import DensityMechanism, Param, register
-from ..numerics import exp_euler_gate
-from ._common import USETABLE_GLOBALS, boltzmann, function_table, grid, rate_table_aux, tab
+from ..numerics import exp_euler_gate, exp_euler_gate_vec
+from ..tables import function_table_uniform, rate_index, rate_row
+from ._common import (
+    NTAB,
+    USETABLE_GLOBALS,
+    aux_offsets,
+    boltzmann,
+    channel_aux,
+    function_table,
+    grid,
+)
 
 __all__ = ["TAU_TABLES", "Naf", "Nap"]
 
@@ -47,6 +62,12 @@ TAU_TABLES = {
 _NAF_TM_V, _NAF_TM = TAU_TABLES["naf_m"]
 _NAF_TH_V, _NAF_TH = TAU_TABLES["naf_h"]
 _NAP_TH_V, _NAP_TH = TAU_TABLES["nap_h"]
+_R = NTAB + 1  # values per rate row
+
+_NAF_TAUS = (TAU_TABLES["naf_m"], TAU_TABLES["naf_h"])
+(_NAF_TM_OFF, _NAF_TH_OFF), _NAF_ROWS = aux_offsets(_NAF_TAUS)
+_NAP_TAUS = (TAU_TABLES["nap_h"],)
+(_NAP_TH_OFF,), _NAP_ROWS = aux_offsets(_NAP_TAUS)
 
 
 # ----------------------------------------------------------------------------- naf
@@ -58,13 +79,23 @@ def naf_tabulated(v):
     return boltzmann(v, -23.9, -11.8), boltzmann(v, -62.9, 10.7)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def naf_rates_tabulated(v, aux):
+    """naf_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _NAF_ROWS, i, i1, th)
+    hinf = rate_row(aux, _NAF_ROWS + _R, i, i1, th)
+    mtau = function_table_uniform(aux, _NAF_TM_OFF, v) / QFACT_NA
+    htau = function_table_uniform(aux, _NAF_TH_OFF, v) / QFACT_NA
+    return minf, mtau, hinf, htau
+
+
 @njit(cache=True)
 def naf_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of naf at v [mV]."""
     if aux[0] != 0.0:
-        minf, hinf = tab(aux, 0, v), tab(aux, 1, v)
-    else:
-        minf, hinf = naf_tabulated(v)
+        return naf_rates_tabulated(v, aux)
+    minf, hinf = naf_tabulated(v)
     mtau = function_table(_NAF_TM_V, _NAF_TM, v) / QFACT_NA
     htau = function_table(_NAF_TH_V, _NAF_TH, v) / QFACT_NA
     return minf, mtau, hinf, htau
@@ -87,6 +118,13 @@ def _naf_advance(t, v, m, h, ena, gnabar, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _naf_advance_tabulated(t, v, m, h, ena, gnabar, aux, celsius, dt):
+    """``_naf_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = naf_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class Naf(DensityMechanism):
     """Fast transient Na current of the MSN (Wolf et al. 2005)."""
@@ -105,8 +143,12 @@ class Naf(DensityMechanism):
     advance = staticmethod(_naf_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _naf_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(naf_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(naf_tabulated.py_func, _VMIN, _VMAX, globals_, _NAF_TAUS)
 
 
 # ----------------------------------------------------------------------------- nap
@@ -122,13 +164,23 @@ def nap_tabulated(v):
     return boltzmann(v, -52.6, -4.6), boltzmann(v, -48.8, 10.0), mtau
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def nap_rates_tabulated(v, aux):
+    """nap_rates for usetable = 1, without branches (index arithmetic only)."""
+    i, i1, th = rate_index(v, aux[1], aux[2], NTAB)
+    minf = rate_row(aux, _NAP_ROWS, i, i1, th)
+    hinf = rate_row(aux, _NAP_ROWS + _R, i, i1, th)
+    mtau = rate_row(aux, _NAP_ROWS + 2 * _R, i, i1, th)
+    htau = function_table_uniform(aux, _NAP_TH_OFF, v) / QFACT_NA
+    return minf, mtau, hinf, htau
+
+
 @njit(cache=True)
 def nap_rates(v, aux):
     """(m_inf, tau_m [ms], h_inf, tau_h [ms]) of nap at v [mV]."""
     if aux[0] != 0.0:
-        minf, hinf, mtau = tab(aux, 0, v), tab(aux, 1, v), tab(aux, 2, v)
-    else:
-        minf, hinf, mtau = nap_tabulated(v)
+        return nap_rates_tabulated(v, aux)
+    minf, hinf, mtau = nap_tabulated(v)
     htau = function_table(_NAP_TH_V, _NAP_TH, v) / QFACT_NA
     return minf, mtau, hinf, htau
 
@@ -150,6 +202,13 @@ def _nap_advance(t, v, m, h, ena, gnabar, aux, celsius, dt):
     return (exp_euler_gate(m, minf, mtau, dt), exp_euler_gate(h, hinf, htau, dt))
 
 
+@njit(cache=True, error_model="numpy")
+def _nap_advance_tabulated(t, v, m, h, ena, gnabar, aux, celsius, dt):
+    """``_nap_advance`` for usetable = 1: branch-free, vexp (its loop vectorises)."""
+    minf, mtau, hinf, htau = nap_rates_tabulated(v, aux)
+    return (exp_euler_gate_vec(m, minf, mtau, dt), exp_euler_gate_vec(h, hinf, htau, dt))
+
+
 @register
 class Nap(DensityMechanism):
     """Persistent Na current of the MSN (Wolf et al. 2005; Magistretti & Alonso 1999)."""
@@ -168,5 +227,9 @@ class Nap(DensityMechanism):
     advance = staticmethod(_nap_advance)
 
     @classmethod
+    def kernels(cls, globals_):
+        return {"advance": _nap_advance_tabulated} if globals_.get("usetable", 1.0) else {}
+
+    @classmethod
     def make_aux(cls, celsius, globals_, instances):
-        return rate_table_aux(nap_tabulated.py_func, _VMIN, _VMAX, globals_)
+        return channel_aux(nap_tabulated.py_func, _VMIN, _VMAX, globals_, _NAP_TAUS)

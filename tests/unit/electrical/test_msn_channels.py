@@ -330,3 +330,179 @@ def test_nonsense_arguments_are_rejected(mech):
     if "usetable" in cls.globals:
         with pytest.raises(ModelError):
             cls.globals["usetable"].check(2.0, f"{mech}.usetable")
+
+
+# --------------------------------------------------------------------------- tabulated kernels
+
+#: The tabulated kernels use vexp (within 1 ulp of libm's exp): a gate update
+#: x + (1 - e)(x_inf - x) then differs by <= ulp(1)*|x_inf - x| <= 2.2e-16 [gate units].
+GATE_VEXP_ATOL = 1e-15
+
+#: mechanism -> (module, published tau tables its kernel reads, in aux order).
+TAU_TABLES_OF = {
+    "naf": (sodium, ("naf_m", "naf_h")), "nap": (sodium, ("nap_h",)),
+    "kaf": (potassium, ("kaf_m",)), "kas": (potassium, ()), "kir": (potassium, ("kir_m",)),
+    "krp": (potassium, ("krp_m", "krp_h")), "caL": (calcium, ()), "caL13": (calcium, ()),
+    "can": (calcium, ()), "caq": (calcium, ()), "car": (calcium, ("car_h",)),
+    "cat": (calcium, ("cat_m", "cat_h")),
+}
+
+
+def _probe_voltages():
+    rng = np.random.default_rng(19)
+    nodes = np.concatenate([np.arange(-100.0, 55.0, 5.0), -200.0 + 400.0 / 201 * np.arange(202)])
+    return np.concatenate([nodes, np.nextafter(nodes, -np.inf), np.nextafter(nodes, np.inf),
+                           rng.uniform(-260.0, 260.0, 3000)])
+
+
+def _reference_rates(mech, v, aux):
+    """usetable = 1 rates the way they were read before: branching TABLE lookup in the
+    row-major rows at the end of aux, bisection in the published tau tables."""
+    from electrical.mechanisms.msn._common import NTAB, function_table
+    from electrical.mechanisms.numerics import table_lookup
+
+    _, _, (a, b) = RATES[mech]
+    nrow = N_TABULATED[mech]
+    rows = aux[aux.size - nrow * 202:]
+    tab = [table_lookup(rows, 0, NTAB, r, a, NTAB / (b - a), v) for r in range(nrow)]
+    module, keys = TAU_TABLES_OF[mech]
+    taus = [function_table(*module.TAU_TABLES[k], v) / 3.0 for k in keys]
+    q = {"kas": 9.0, "kir": 0.5}.get(mech, 3.0)
+    const = {"kaf": 14.0 / 3, "caL": 44.3 / 3, "caL13": 44.3 / 3, "can": 70.0 / 3,
+             "caq": 1.13 / 3, "car": 5.1 / 3}
+    if mech == "naf" or mech == "krp" or mech == "cat":
+        return tab[0], taus[0], tab[1], taus[1]
+    if mech == "nap":
+        return tab[0], tab[2], tab[1], taus[0]
+    if mech == "kaf":
+        return tab[0], taus[0], tab[1], const["kaf"]
+    if mech == "kas":
+        return tab[0], tab[2] / q, tab[1], tab[3] / q
+    if mech == "kir":
+        return tab[0], function_table(*module.TAU_TABLES["kir_m"], v) / q
+    if mech in ("caL", "can"):
+        return tab[0], tab[2] / 3.0, tab[1], const[mech]
+    if mech == "caL13":
+        return tab[0], tab[1] / 3.0, tab[2], const[mech]
+    if mech == "caq":
+        return tab[0], const["caq"]
+    return tab[0], const["car"], tab[1], taus[0]  # car
+
+
+@pytest.mark.parametrize("mech", list(RATES))
+def test_branch_free_rates_equal_table_and_bisection_lookups(mech):
+    """usetable = 1: the index-arithmetic rates (rows and tau tables) are the values of the
+    branching table lookup and of the bisection, bit for bit, on and between grid points."""
+    module = TAU_TABLES_OF[mech][0]
+    fast = getattr(module, f"{mech}_rates_tabulated")
+    aux = _aux(mech, 1)
+    for v in _probe_voltages():
+        want = _reference_rates(mech, v, aux)
+        assert fast(v, aux) == want, f"{mech} at {v!r} mV"
+        assert RATES[mech][0](v, aux) == want  # the scalar path (init) reads the same
+
+
+@pytest.mark.parametrize("mech", list(RATES))
+def test_tabulated_advance_kernel_chosen_by_usetable(mech):
+    """kernels(): the branch-free advance for usetable = 1 only; it gives the class
+    kernel's numbers up to vexp's rounding."""
+    cls = default_catalogue[mech]
+    assert cls.checked_kernels({"usetable": 0.0}) == {}
+    fast = cls.checked_kernels({"usetable": 1.0})["advance"]
+    assert fast is not cls.advance
+    aux = _aux(mech, 1)
+    rng = np.random.default_rng(5)
+    ns = len(cls.states)
+    rest = [cls.params[p].default for p in cls.params]
+    reads = [50.0 if r in ("ena",) else -90.0 if r == "ek" else 1e-4 if r.endswith("i") else 5.0
+             for r in cls.reads]
+    for v in _probe_voltages()[::7]:
+        x = tuple(rng.uniform(0.0, 1.0, ns))
+        for dt in (0.025, 1.0):
+            want = cls.advance.py_func(0.0, v, *x, *reads, *rest, aux, CELSIUS, dt)
+            got = fast(0.0, v, *x, *reads, *rest, aux, CELSIUS, dt)
+            np.testing.assert_allclose(got, want, rtol=0.0, atol=GATE_VEXP_ATOL,
+                                       err_msg=f"{mech} at {v} mV")
+
+
+def test_bk_unrolled_elimination_is_bit_identical():
+    """bkkca's advance solves the 3x3 system without arrays, with the same pivots."""
+    from electrical.mechanisms.msn import kca
+
+    rng = np.random.default_rng(11)
+    cases = [(1.0, 0.0, 0.0, -87.75, 1e-5, 0.025), (1e-3, 0.5, 0.499, 60.0, 1e-2, 0.025),
+             (0.2, 0.3, 0.5, 40.0, 1e-3, 5.0)]  # near-tied column-1 pivots at high v
+    for _ in range(3000):
+        c, o, i = rng.dirichlet([1.0, 1.0, 1.0])
+        cases.append((c, o, i, rng.uniform(-150.0, 100.0), 10 ** rng.uniform(-7, -1),
+                      10 ** rng.uniform(-3, 1)))
+    for _ in range(500):  # cai < 0 (unphysical): k3 < 0, so rows 1 and 2 pivot in column 0
+        c, o, i = rng.dirichlet([1.0, 1.0, 1.0])
+        cases.append((c, o, i, rng.uniform(-150.0, 100.0), -(10 ** rng.uniform(-3, 0)),
+                      10 ** rng.uniform(-3, 1)))
+    for args in cases:
+        assert kca.bk_backward_euler_unrolled(*args) == kca.bk_backward_euler(*args), args
+    assert kca.BKKCa.advance.py_func(0.0, 40.0, 0.2, 0.3, 0.5, 1e-3, -90.0, 1e-3, None, CELSIUS,
+                                     0.025) == kca.bk_backward_euler(0.2, 0.3, 0.5, 40.0, 1e-3,
+                                                                     0.025)
+
+
+def _has_avx2() -> bool:
+    import llvmlite.binding as llvm
+
+    return "+avx2" in llvm.get_host_cpu_features().flatten().split(",")
+
+
+def _chunked_advance_loop(cls, kernel):
+    """The engine's chunked advance loop (electrical.codegen, step 4) for one mechanism:
+    the kernel inlined, aux as a data pointer, results into a stack buffer first."""
+    from numba import njit
+
+    from electrical.mechanisms.numerics import data_pointer, stack_buffer
+
+    chunk, nout = 64, len(cls.states)
+    st = [f"s_{s}" for s in cls.states]
+    rd = [f"r_{r}" for r in cls.reads]
+    pa = [f"p_{p}" for p in cls.params]
+    call = ", ".join(["0.0", "v[i]", *(f"{a}[j]" for a in st), *(f"{a}[i]" for a in rd),
+                      *(f"{a}[j]" for a in pa), "ap", "35.0", "dt"])
+    lines = [f"def loop(idx, v, {', '.join([*st, *rd, *pa])}, aux, dt):",
+             "    ap = _ptr(aux)",
+             f"    sb = _sb({chunk * nout})",
+             "    nb = idx.size",
+             f"    for c in range(0, nb, {chunk}):",
+             f"        m = min({chunk}, nb - c)",
+             "        for jj in range(m):",
+             "            j = c + jj",
+             "            i = idx[j]",
+             f"            res = _k({call})",
+             *(f"            sb[{q * chunk} + jj] = res[{q}]" for q in range(nout)),
+             "        for jj in range(m):",
+             *(f"            {a}[c + jj] = sb[{q * chunk} + jj]" for q, a in enumerate(st))]
+    ns = {"_ptr": data_pointer, "_sb": stack_buffer,
+          "_k": njit(inline="always", error_model="numpy")(kernel.py_func)}
+    exec("\n".join(lines), ns)  # noqa: S102  (test-local source, as the engine generates it)
+    return njit(error_model="numpy")(ns["loop"]), len(st) + len(rd) + len(pa)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _has_avx2(), reason="checks x86 vector gathers: needs an AVX2 host")
+@pytest.mark.parametrize("mech", list(RATES))
+def test_tabulated_advance_loop_is_vectorised(mech):
+    """The usetable = 1 advance kernel of every MSN channel vectorises in the engine's loop.
+
+    Only a vectorised loop reads the rate rows with vector gathers; a call that is not
+    inlined, a libm exp or a branch with a call in the kernel would leave it scalar.
+    The class's exact kernel (bisection, libm exp) is the counter-check: no gathers.
+    """
+    cls = default_catalogue[mech]
+    n = 150
+    aux = _aux(mech, 1)
+    for kernel, vectorised in ((cls.kernels({"usetable": 1.0})["advance"], True),
+                               (cls.advance, False)):
+        loop, narr = _chunked_advance_loop(cls, kernel)
+        args = (np.arange(n), np.linspace(-90.0, 20.0, n),
+                *(np.full(n, 0.5) for _ in range(narr)), aux, 0.025)
+        loop(*args)
+        asm = loop.inspect_asm(loop.signatures[0])
+        assert ("vgather" in asm) == vectorised, f"{mech}: vectorised={not vectorised}"

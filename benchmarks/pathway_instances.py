@@ -120,9 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     res["exchange_1ms_flux_us"] = exchange_from_baseline(CONSTANT_FLUX_M_PER_S)
 
     # swap in + out without integration
+    eng = pw.engine
+    st = eng.initial_state()
+
     def swap():
-        pw._load(inst)
-        pw._store(inst, inst.t_s)
+        eng.load(st)
+        eng.store(st, st.t)
 
     res["swap_us"] = timed(swap, 2000)
 
@@ -134,16 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     res["restart_first_step_us"] = timed(first_step, 50) - timed(
         lambda: inst.restore_state(baseline), 200
     )
-    m = pw._model
-    pw._load(inst)
+    m = eng.rr.model
+    eng.load(st)
     res["rhs_eval_us"] = timed(lambda: m.getFloatingSpeciesConcentrationRates(), 2000)
-    res["n_state_variables"] = len(pw._state_species)
+    res["n_state_variables"] = len(eng.state_species)
 
     # CVODE internal steps for a 1-ms exchange (one step per call in variable-step mode)
     def count_steps(ca_in: float) -> int:
         inst.restore_state(baseline)
         inst.set("ca_in", ca_in)
-        pw._load(inst)
+        eng.load(inst._state)  # the instance's own state, as advance_to loads it
         integ = pw._rr.integrator
         integ.variable_step_size = True
         t = inst.t_s

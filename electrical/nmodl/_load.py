@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..codegen import cache_dir
+from ..step_cache import cache_dir
 from ..mechanisms.base import ION_TABLE, Catalogue, Mechanism, default_catalogue, define_ion
 from ._codegen import GENERATOR_VERSION, generate
 from ._parse import parse_file

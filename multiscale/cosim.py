@@ -39,7 +39,6 @@ from biochem import Pathway
 from common.units import parse_unit
 from electrical import Connection, events
 from electrical.component import ElectricalComponent
-from electrical.errors import ModelError
 from sync import (
     CouplingError,
     EventDriven,
@@ -50,6 +49,7 @@ from sync import (
 )
 
 from .couplings import CalciumCoupling, WeightCoupling, calcium_coupling_class
+from .errors import InvalidModelError
 from .msn import MSN
 from .spine import SYNAPSES as _SYNAPSES
 from .spine import Spine
@@ -150,7 +150,7 @@ class Cosimulation:
         sim_kwargs: Mapping | None = None,
     ) -> None:
         if not isinstance(msn, MSN):
-            raise ModelError(f"Cosimulation needs an MSN (multiscale.msn.build_msn), got {msn!r}")
+            raise InvalidModelError(f"Cosimulation needs an MSN (multiscale.msn.build_msn), got {msn!r}")
         self._coupling_class = calcium_coupling_class(coupling)
         self.msn = msn
         self.coupling = coupling
@@ -165,7 +165,7 @@ class Cosimulation:
         for name, value in (("equilibrate_ms", self.equilibrate_ms),
                             ("equilibrate_biochem_s", self.equilibrate_biochem_s)):  # fmt: skip
             if not (math.isfinite(value) and value >= 0):
-                raise ModelError(f"{name} = {value!r} must be >= 0")
+                raise InvalidModelError(f"{name} = {value!r} must be >= 0")
         self.v_init_mV = msn.params.v_init if v_init_mV is None else float(v_init_mV)
         sim_kwargs = dict(sim_kwargs or {})
         if comm is not None and comm.Get_size() > 1:
@@ -190,7 +190,7 @@ class Cosimulation:
             for s in biochemical:
                 self._spine(s)
         elif biochemical not in ("stimulated", "all"):
-            raise ModelError(
+            raise InvalidModelError(
                 f"biochemical = {biochemical!r}: give a list of spine numbers, 'stimulated' "
                 "or 'all'"
             )
@@ -199,12 +199,12 @@ class Cosimulation:
     def _spine(self, spine: int | str | Spine) -> Spine:
         if isinstance(spine, Spine):
             if spine not in self.msn.spines:
-                raise ModelError(f"{spine.name} is not a spine of this MSN")
+                raise InvalidModelError(f"{spine.name} is not a spine of this MSN")
             return spine
         try:
             return self.msn.spine(spine)
         except LookupError as exc:
-            raise ModelError(str(exc)) from None
+            raise InvalidModelError(str(exc)) from None
 
     def _connection(self, spine: Spine, syn: str, delay_ms: float) -> Connection:
         per = self._conns.setdefault(spine.name, {})
@@ -226,7 +226,7 @@ class Cosimulation:
         times = events.spike_times(times_ms)
         for syn in synapses:
             if syn not in _SYNAPSES:
-                raise ModelError(f"synapse {syn!r}: a spine has 'ampa' and 'nmda'")
+                raise InvalidModelError(f"synapse {syn!r}: a spine has 'ampa' and 'nmda'")
             conn = self._connection(sp, syn, delay_ms)
             self.electrical.add_events(conn, times)
         if self.sync is not None:  # after initialize: the new inputs join the plan
@@ -241,7 +241,7 @@ class Cosimulation:
         per_type = events.timescales_inputs(list(stimuli))
         unknown = set(per_type) - set(_SYNAPSES)
         if unknown:
-            raise ModelError(f"stimulus type(s) {sorted(unknown)}: a spine has 'ampa' and 'nmda'")
+            raise InvalidModelError(f"stimulus type(s) {sorted(unknown)}: a spine has 'ampa' and 'nmda'")
         for syn, times in per_type.items():
             self.stimulate(spine, times, synapses=(syn,), delay_ms=delay_ms)
 
@@ -271,7 +271,7 @@ class Cosimulation:
         links = {lk.name: lk for lk in self.sync.links}
         for name, tr, every_ms in self._pending_traces:
             if name not in links:
-                raise ModelError(
+                raise InvalidModelError(
                     f"record_species: {name} is not biochemical; biochemical spines: "
                     f"{sorted(links)}"
                 )
@@ -370,7 +370,7 @@ class Cosimulation:
     def advance_to(self, t_ms: float) -> None:
         """Run to ``t_ms`` [ms]; any split into several calls gives the same result."""
         if self.sync is None:
-            raise ModelError("call initialize() before advance_to()")
+            raise InvalidModelError("call initialize() before advance_to()")
         self.sync.advance_to(t_ms)
 
     def finish(self) -> None:
@@ -402,7 +402,7 @@ class Cosimulation:
         for lk in self.sync.links if self.sync else ():
             if lk.name == sp.name:
                 return lk
-        raise ModelError(f"{sp.name} is not a biochemical spine (biochemical: {self.biochemical})")
+        raise InvalidModelError(f"{sp.name} is not a biochemical spine (biochemical: {self.biochemical})")
 
     def instance(self, spine: int | str | Spine):
         """The pathway instance of a biochemical spine (after initialize)."""
@@ -417,7 +417,7 @@ class Cosimulation:
         lk = self._link(spine)
         if not lk.local_bio:
             if self._collected is None:
-                raise ModelError(
+                raise InvalidModelError(
                     f"{lk.name}'s pathway runs on another rank; its weights are here after "
                     "finish() (called on every rank)"
                 )
@@ -433,7 +433,7 @@ class Cosimulation:
     def save_state(self) -> bytes:
         """The whole co-simulation state (restore into an identically built Cosimulation)."""
         if self.sync is None:
-            raise ModelError("save_state() before initialize()")
+            raise InvalidModelError("save_state() before initialize()")
         return self.sync.save_state()
 
     def restore_state(self, blob: bytes) -> None:

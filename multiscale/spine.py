@@ -27,8 +27,9 @@ import math
 from dataclasses import dataclass
 
 from electrical import Cell, Location, PointInstance, Section, default_catalogue
-from electrical.errors import ModelError
 from electrical.mechanisms.synapses import AMPA, NMDA
+
+from .errors import InvalidModelError
 
 __all__ = [
     "SYNAPSES",
@@ -104,18 +105,18 @@ class SpineParameters:
                 continue
             if f.name.endswith("nseg"):
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise ModelError(f"SpineParameters.{f.name} = {value!r}: a positive integer")
+                    raise InvalidModelError(f"SpineParameters.{f.name} = {value!r}: a positive integer")
                 continue
             try:
                 x = float(value)
             except (TypeError, ValueError):
-                raise ModelError(f"SpineParameters.{f.name} = {value!r} is not a number") from None
+                raise InvalidModelError(f"SpineParameters.{f.name} = {value!r} is not a number") from None
             if not math.isfinite(x):
-                raise ModelError(f"SpineParameters.{f.name} = {value!r} is not finite")
+                raise InvalidModelError(f"SpineParameters.{f.name} = {value!r} is not finite")
             if f.name in ("ek", "e_pas"):
                 continue
             if x < 0 or (x == 0 and f.name.endswith(("_L", "_diam", "_Ra"))):
-                raise ModelError(f"SpineParameters.{f.name} = {value!r} must be positive")
+                raise InvalidModelError(f"SpineParameters.{f.name} = {value!r} must be positive")
 
     @classmethod
     def corrected(cls, **overrides) -> SpineParameters:
@@ -202,17 +203,17 @@ def add_spine(
     Spine
     """
     if not isinstance(location, Location):
-        raise ModelError(f"add_spine: location must be sec(x), got {location!r}")
+        raise InvalidModelError(f"add_spine: location must be sec(x), got {location!r}")
     if location.section.cell is not cell:
-        raise ModelError(f"add_spine: {location} is not on cell '{cell.name}'")
+        raise InvalidModelError(f"add_spine: {location} is not on cell '{cell.name}'")
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise ModelError(f"add_spine: number = {number!r} must be a positive integer")
+        raise InvalidModelError(f"add_spine: number = {number!r} must be a positive integer")
     if not isinstance(params, SpineParameters):
-        raise ModelError(f"add_spine: params must be SpineParameters, got {type(params).__name__}")
+        raise InvalidModelError(f"add_spine: params must be SpineParameters, got {type(params).__name__}")
     p = params
     name = f"spine{number}"
     if f"{name}_neck" in cell:
-        raise ModelError(f"cell '{cell.name}' already has a spine named '{name}'")
+        raise InvalidModelError(f"cell '{cell.name}' already has a spine named '{name}'")
     neck = cell.section(f"{name}_neck", L=p.neck_L, diam=p.neck_diam, nseg=p.neck_nseg,
                         Ra=p.neck_Ra, cm=p.cm, parent=location)
     head = cell.section(f"{name}_head", L=p.head_L, diam=p.head_diam, nseg=p.head_nseg,

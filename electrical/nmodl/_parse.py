@@ -203,7 +203,13 @@ def parse_file(path) -> ModFile:
     except UnicodeDecodeError:
         text = path.read_bytes().decode("latin-1")
     _set_nmodlhome()
-    from neuron import nmodl
+    try:
+        from neuron import nmodl
+    except ImportError:
+        raise NmodlError(
+            path, None, "the NMODL parser comes from the 'neuron' wheel, which is not "
+            "installed; install it with: pip install 'multiscale-neuro[nmodl]'"
+        ) from None
 
     try:
         prog = nmodl.NmodlDriver().parse_string(text)

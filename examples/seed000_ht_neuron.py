@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from electrical import point
+from multiscale.point_output import write_point_results
 
 RATE_HZ = 100.0
 WEIGHTS = {"AMPA": 30.0, "NMDA": 30.0, "GABA_A": 5.0, "GABA_B": 10.0}
@@ -168,7 +169,7 @@ def main(argv=None) -> int:
         stem = out / f"seed000_{args.protocol}"
         targets_json.append(stem.with_suffix(".json"))
         targets_png.append(stem.with_suffix(".png"))
-        point.write_hdf5(stem.with_suffix(".h5"), net)
+        write_point_results(stem.with_suffix(".h5"), net, overwrite=True)
     for p in targets_json:
         Path(p).write_text(json.dumps(res, indent=1))
     for p in targets_png:

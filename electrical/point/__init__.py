@@ -6,10 +6,10 @@ population in one compiled loop, with NEST's adaptive RKF45 scheme inside each
 resolution step (:mod:`electrical.point._ht_kernel`).  Build a :class:`Network`,
 create populations, connect sources (Poisson, spike and current generators) to
 receptor ports, add a multimeter and a spike recorder, ``run``, and read the
-results as arrays or write them with :func:`write_hdf5`.
+results as arrays (``multiscale.point_output.write_point_results`` writes them to
+the experiments' HDF5 results format).
 """
 
-from .hdf5 import write_hdf5
 from .models import (
     PARAM_NAMES,
     RECEPTORS,
@@ -46,5 +46,4 @@ __all__ = [
     "SpikeRecorder",
     "UnknownReceptorError",
     "beta_normalization_factor",
-    "write_hdf5",
 ]

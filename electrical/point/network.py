@@ -114,6 +114,16 @@ class Population:
     def __len__(self) -> int:
         return self.n
 
+    @property
+    def multimeter(self) -> Multimeter | None:
+        """The population's :class:`Multimeter`, or None."""
+        return self._multimeter
+
+    @property
+    def spike_recorders(self) -> tuple[SpikeRecorder, ...]:
+        """The population's spike recorders (each holds every spike of the population)."""
+        return tuple(self._spike_recorders)
+
     def _state_index(self, name: str) -> int:
         if name not in STATE_NAMES:
             raise UnknownVariableError(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import h5py
 import numpy as np
 import pytest
 
 from electrical import ModelError, UnknownVariableError
-from electrical.point import HTNeuron, Network, UnknownReceptorError, write_hdf5
+from electrical.point import HTNeuron, Network, UnknownReceptorError
 
 #: Rest of the full model without input (SEEDS.md 0.7 prints -65.80 mV).
 REST_ATOL_MV = 0.01
@@ -150,21 +149,3 @@ def test_voltage_clamp_and_equilibrate():
     net.run(10.0)
     assert np.all(mm.data["V_m"] == -60.0)
     np.testing.assert_allclose(mm.data["I_h"][:, 0], mm.data["I_h"][0, 0], rtol=1e-12)
-
-
-def test_hdf5_writer(tmp_path):
-    net, pop = _net(2)
-    net.connect(net.dc_generator(40.0), pop)
-    net.multimeter(pop, ["V_m", "g_AMPA"], interval_ms=0.5)
-    sr = net.spike_recorder(pop)
-    net.run(30.0)
-    path = write_hdf5(tmp_path / "p.h5", net)
-    with h5py.File(path) as f:
-        g = f["point"][pop.name]
-        assert g["V_m"].shape == (60, 2) and g["V_m"].attrs["unit"] == "mV"
-        assert g["g_AMPA"].attrs["unit"] == "1"
-        assert g["t_ms"].attrs["unit"] == "ms"
-        np.testing.assert_array_equal(f["point/spikes/t_ms"][:], sr.times_ms)
-        assert f["point/spikes/t_ms"].attrs["unit"] == "ms"
-        assert f["point/spikes/neuron"].attrs["unit"] == "1"
-        assert sr.times_ms.size > 0
